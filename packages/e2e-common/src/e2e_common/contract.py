@@ -1,0 +1,56 @@
+"""The model contract between training and inference: the only place its names are spelled.
+
+Training promotes a model version that holds these artifacts; inference reads them back by
+the same names and nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+DEFAULT_MODEL_NAME = "e2e_use_case"
+MODEL_DESCRIPTION = "Tabular classifier trained by e2e-train and scored by e2e-infer."
+
+CONTRACT_VERSION = 1
+SUPPORTED_CONTRACT_VERSIONS = frozenset({1})
+
+
+class Stage(str, Enum):
+    """Stages of the Model Control Plane that training promotes to and inference reads from."""
+
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Artifacts linked to every promoted model version.
+PREPROCESS_PIPELINE = "preprocess_pipeline"
+MODEL = "model"
+DATASET_TRN = "dataset_trn"
+DATASET_TST = "dataset_tst"
+DATA_CONTRACT = "data_contract"
+
+# Artifacts of an inference run.
+PREDICTIONS = "predictions"
+DRIFT_REPORT = "drift_report"
+INFERENCE_INPUT = "inference_input"
+
+# Model-version metadata keys.
+METADATA_CONTRACT_VERSION = "contract_version"
+METADATA_METRICS = "metrics"
+METADATA_PROMOTION = "promotion"
+METADATA_MLFLOW_REGISTRY_VERSION = "mlflow_registry_version"
+METADATA_SELECTION = "model_selection"
+
+# Columns of the predictions table besides one probability column per class.
+PREDICTION_ID_COLUMN = "id"
+PREDICTED_CLASS_COLUMN = "predicted_class"
+PROBABILITY_COLUMN_PREFIX = "proba_"
+MODEL_VERSION_COLUMN = "model_version"
+
+
+def probability_column(class_label: object) -> str:
+    """Name of the predictions column that holds the probability of ``class_label``."""
+    return f"{PROBABILITY_COLUMN_PREFIX}{class_label}"

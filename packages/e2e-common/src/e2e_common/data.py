@@ -1,0 +1,126 @@
+"""Reading tabular files with clear errors, and the embedded default data set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from e2e_common.errors import DataError
+
+CSV_SUFFIXES = frozenset({".csv"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+SUPPORTED_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
+
+DEFAULT_TARGET = "target"
+DEFAULT_INFERENCE_FRACTION = 0.05
+DEFAULT_INFERENCE_SEED = 42
+
+
+def table_format(path: Path) -> str:
+    """``csv`` or ``parquet`` from the file's extension; DataError for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    raise DataError(f"{path}: unsupported file extension '{suffix}'; use one of {supported}")
+
+
+def check_readable_file(path: Path) -> Path:
+    """The path, if it names an existing, non-empty file of a supported format."""
+    path = Path(path)
+    table_format(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found; pass an existing CSV or Parquet file")
+    if not path.is_file():
+        raise DataError(f"{path}: not a file; pass a CSV or Parquet file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    return path
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a whole CSV or Parquet file, chosen by extension."""
+    path = check_readable_file(path)
+    frames = list(iter_table_chunks(path, chunk_size=None))
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if frame.empty:
+        raise DataError(f"{path}: no rows to read")
+    return frame
+
+
+def iter_table_chunks(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+    """Yield the rows of a CSV or Parquet file in chunks of at most ``chunk_size`` rows.
+
+    ``chunk_size=None`` yields the whole file at once. Unreadable content raises DataError.
+    """
+    path = check_readable_file(path)
+    kind = table_format(path)
+    try:
+        if kind == "csv":
+            yield from _iter_csv(path, chunk_size)
+        else:
+            yield from _iter_parquet(path, chunk_size)
+    except DataError:
+        raise
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot be read as {kind.upper()} ({_first_line(exc)})") from exc
+    except Exception as exc:  # pyarrow raises its own error types for corrupt files
+        if type(exc).__module__.startswith("pyarrow"):
+            raise DataError(f"{path}: cannot be read as {kind.upper()} ({_first_line(exc)})") from exc
+        raise
+
+
+def _iter_csv(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+    try:
+        if chunk_size is None:
+            yield pd.read_csv(path)
+            return
+        with pd.read_csv(path, chunksize=chunk_size) as reader:
+            yield from reader
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: the file has no columns or rows") from exc
+
+
+def _iter_parquet(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    parquet_file = pq.ParquetFile(path)
+    if chunk_size is None:
+        yield parquet_file.read().to_pandas()
+        return
+    for batch in parquet_file.iter_batches(batch_size=chunk_size):
+        yield batch.to_pandas()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def load_default_dataset() -> pd.DataFrame:
+    """scikit-learn's breast cancer data set (shipped with scikit-learn), target included."""
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(as_frame=True).frame
+
+
+def default_inference_index(frame: pd.DataFrame) -> pd.Index:
+    """The rows of the default data set held out for inference: deterministic."""
+    return frame.sample(frac=DEFAULT_INFERENCE_FRACTION, random_state=DEFAULT_INFERENCE_SEED).index
+
+
+def default_training_data() -> pd.DataFrame:
+    """The default data set minus the held-out inference slice."""
+    frame = load_default_dataset()
+    return frame.drop(index=default_inference_index(frame)).reset_index(drop=True)
+
+
+def default_inference_data() -> pd.DataFrame:
+    """The held-out slice of the default data set, target removed."""
+    frame = load_default_dataset()
+    held_out = frame.loc[default_inference_index(frame)].drop(columns=[DEFAULT_TARGET])
+    return held_out.reset_index(drop=True)

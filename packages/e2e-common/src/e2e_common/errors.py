@@ -1,0 +1,87 @@
+"""Exceptions that map to the exit codes of SPEC, and the one way both CLIs report them."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import NoReturn
+
+
+class E2EError(Exception):
+    """Base of the errors the CLIs report as one ``error:`` line."""
+
+    exit_code = 1
+
+
+class UsageError(E2EError):
+    """Usage or bad input: unknown option, invalid value, unreadable or unsuitable data."""
+
+    exit_code = 2
+
+
+class DataError(UsageError):
+    """The data cannot be used: missing file or columns, unreadable values, one class, empty."""
+
+
+class QualityGateError(E2EError):
+    """A quality gate refused the run (accuracy below minimum, drift above limit)."""
+
+    exit_code = 3
+
+
+class NoModelAtStageError(E2EError):
+    """No model version is at the requested stage."""
+
+    exit_code = 4
+
+    def __init__(self, model_name: str, stage: str) -> None:
+        super().__init__(
+            f"no version of model '{model_name}' at stage '{stage}'; run e2e-train first"
+        )
+        self.model_name = model_name
+        self.stage = stage
+
+
+def one_line(message: object) -> str:
+    """Collapse a message to a single line."""
+    return " ".join(str(message).split())
+
+
+def find_e2e_error(exc: BaseException) -> E2EError | None:
+    """The E2EError behind ``exc`` (itself, its cause or its context), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, E2EError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def exit_with_error(exc: BaseException, debug: bool = False) -> NoReturn:
+    """Print ``error: ...`` on stderr (a traceback only with ``debug``) and exit with its code."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    known = find_e2e_error(exc)
+    if known is not None:
+        print(f"error: {one_line(known)}", file=sys.stderr)
+        sys.exit(known.exit_code)
+    hint = "" if debug else " (run again with --debug for the traceback)"
+    print(f"error: unexpected failure: {one_line(f'{type(exc).__name__}: {exc}')}{hint}", file=sys.stderr)
+    sys.exit(1)
+
+
+def run_cli(main: Callable[[], int | None], debug: Callable[[], bool]) -> NoReturn:
+    """Run a CLI body and turn its outcome into SPEC's exit codes."""
+    try:
+        code = main() or 0
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes one line and a code
+        exit_with_error(exc, debug=debug())
+    sys.exit(code)

@@ -1,0 +1,212 @@
+"""The data contract: what a model version was trained on, and checks of rows to score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from e2e_common.contract import CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS
+from e2e_common.errors import DataError
+
+ClassLabel = StrictBool | StrictInt | StrictFloat | StrictStr
+
+_TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+_FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+
+
+class FeatureKind(str, Enum):
+    """How a feature is read and preprocessed."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+
+
+class FeatureSpec(BaseModel):
+    """One feature column of the contract."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: FeatureKind
+    dtype: str
+    categories: list[str] = []
+
+
+@dataclass
+class ValidatedRows:
+    """Rows to score, coerced to the contract's kinds, with what the check counted."""
+
+    features: pd.DataFrame
+    unseen_categories: dict[str, int] = field(default_factory=dict)
+
+
+class DataContract(BaseModel):
+    """Feature names, kinds, dtypes and categories, the target and its classes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    contract_version: int = CONTRACT_VERSION
+    features: list[FeatureSpec]
+    target: str
+    classes: list[ClassLabel]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [spec.name for spec in self.features]
+
+    def feature(self, name: str) -> FeatureSpec:
+        return next(spec for spec in self.features if spec.name == name)
+
+    def columns_of_kind(self, kind: FeatureKind) -> list[str]:
+        return [spec.name for spec in self.features if spec.kind == kind]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, target: str) -> DataContract:
+        """Derive the contract from a training DataFrame (features and target)."""
+        if frame.empty:
+            raise DataError("the training data has no rows")
+        if target not in frame.columns:
+            available = ", ".join(map(str, frame.columns[:10]))
+            raise DataError(
+                f"target column '{target}' not found (columns: {available}"
+                f"{', ...' if len(frame.columns) > 10 else ''}); pass --target"
+            )
+        labels = frame[target].dropna()
+        classes = _sorted_classes({_plain(value) for value in labels.unique()})
+        if len(classes) < 2:
+            raise DataError(
+                f"target column '{target}' has {len(classes)} class"
+                f"{'' if len(classes) == 1 else 'es'}; a classifier needs at least two"
+            )
+        features = [_feature_spec(str(name), frame[name]) for name in frame.columns if name != target]
+        if not features:
+            raise DataError(f"no feature columns besides the target '{target}'")
+        return cls(features=features, target=target, classes=classes)
+
+    def check_supported(self) -> None:
+        """Raise DataError when this package cannot read this contract version."""
+        if self.contract_version not in SUPPORTED_CONTRACT_VERSIONS:
+            supported = ", ".join(str(v) for v in sorted(SUPPORTED_CONTRACT_VERSIONS))
+            raise DataError(
+                f"the model version has data contract version {self.contract_version}, "
+                f"this package supports version {supported}; upgrade e2e-infer or retrain"
+            )
+
+    def validate(self, frame: pd.DataFrame) -> ValidatedRows:
+        """Check rows to score and coerce them to the contract's kinds.
+
+        Names every missing column and every column with values that cannot be read as its
+        kind. Unseen categories are allowed (the preprocessing encodes them as unknown) and
+        counted per column.
+        """
+        missing = [name for name in self.feature_names if name not in frame.columns]
+        if missing:
+            raise DataError(f"missing feature columns: {', '.join(missing)}")
+        coerced: dict[str, pd.Series] = {}
+        unreadable: list[str] = []
+        unseen: dict[str, int] = {}
+        for spec in self.features:
+            column = frame[spec.name]
+            try:
+                coerced[spec.name] = coerce_column(column, spec.kind)
+            except ValueError as exc:
+                unreadable.append(f"{spec.name} ({exc})")
+                continue
+            if spec.kind is FeatureKind.CATEGORICAL:
+                values = coerced[spec.name]
+                new = values.notna() & ~values.isin(spec.categories)
+                if new.any():
+                    unseen[spec.name] = int(new.sum())
+        if unreadable:
+            raise DataError(f"columns with values that cannot be read as their kind: {'; '.join(unreadable)}")
+        return ValidatedRows(features=pd.DataFrame(coerced, index=frame.index), unseen_categories=unseen)
+
+
+def coerce_column(column: pd.Series, kind: FeatureKind) -> pd.Series:
+    """Coerce a column to its kind: float for numeric and boolean, string for categorical.
+
+    Raises ValueError naming a value that cannot be read as the kind.
+    """
+    if kind is FeatureKind.NUMERIC:
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            return column.astype("float64")
+        converted = pd.to_numeric(column, errors="coerce")
+        _raise_on_lost_values(column, converted, "a number")
+        return converted.astype("float64")
+    if kind is FeatureKind.BOOLEAN:
+        if pd.api.types.is_bool_dtype(column):
+            return column.astype("float64")
+        words = column.map(lambda value: value if pd.isna(value) else str(value).strip().lower())
+        converted = words.map(lambda w: 1.0 if w in _TRUE_WORDS else 0.0 if w in _FALSE_WORDS else np.nan)
+        _raise_on_lost_values(column, converted, "true or false")
+        return converted.astype("float64")
+    values = column.astype("object")
+    missing = values.isna()
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = values.map(_category_text, na_action="ignore")
+    return values.where(~missing, np.nan)
+
+
+def _raise_on_lost_values(original: pd.Series, converted: pd.Series, expected: str) -> None:
+    lost = original.notna() & converted.isna()
+    if lost.any():
+        example = original[lost].iloc[0]
+        raise ValueError(f"{int(lost.sum())} value(s) not {expected}, e.g. {example!r}")
+
+
+def _category_text(value: Any) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _feature_spec(name: str, column: pd.Series) -> FeatureSpec:
+    dtype = str(column.dtype)
+    if pd.api.types.is_bool_dtype(column):
+        return FeatureSpec(name=name, kind=FeatureKind.BOOLEAN, dtype=dtype)
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
+        return FeatureSpec(name=name, kind=FeatureKind.NUMERIC, dtype=dtype)
+    if (
+        pd.api.types.is_datetime64_any_dtype(column)
+        or pd.api.types.is_timedelta64_dtype(column)
+        or pd.api.types.is_complex_dtype(column)
+    ):
+        raise DataError(
+            f"column '{name}' has dtype {dtype}, which is not supported; "
+            "convert it to numbers or text, or drop it with --drop-columns"
+        )
+    if _is_boolean_text(column):
+        return FeatureSpec(name=name, kind=FeatureKind.BOOLEAN, dtype=dtype)
+    values = coerce_column(column, FeatureKind.CATEGORICAL).dropna()
+    return FeatureSpec(
+        name=name, kind=FeatureKind.CATEGORICAL, dtype=dtype, categories=sorted(values.unique().tolist())
+    )
+
+
+def _is_boolean_text(column: pd.Series) -> bool:
+    values = column.dropna()
+    if values.empty or not all(isinstance(v, (bool, np.bool_)) for v in values.head(1000)):
+        return False
+    return all(isinstance(v, (bool, np.bool_)) for v in values)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly Python scalar for a class label."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _sorted_classes(values: set[Any]) -> list[Any]:
+    """Numbers in numeric order, anything else in text order (as sklearn's classes_)."""
+    if all(isinstance(v, (int, float)) for v in values):
+        return sorted(values)
+    return sorted(values, key=str)

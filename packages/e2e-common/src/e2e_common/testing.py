@@ -1,0 +1,93 @@
+"""Pytest plugin shared by the packages' tests: an isolated ZenML store and checkout guards.
+
+Enable with ``pytest_plugins = ["e2e_common.testing"]`` in a conftest. It points ZenML at a
+fresh local store in a temporary ``ZENML_CONFIG_PATH`` before ZenML is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+E2E_DISTRIBUTIONS = {
+    "e2e_common": "e2e-tabular-common",
+    "e2e_training": "e2e-tabular-training",
+    "e2e_inference": "e2e-tabular-inference",
+}
+ISOLATED_PACKAGE_VARIABLE = "E2E_ISOLATED_PACKAGE"
+
+
+def isolated_zenml_environment(root: Path) -> dict[str, str]:
+    """Environment variables that give ZenML (and MLflow under it) a private local store."""
+    return {
+        "ZENML_CONFIG_PATH": str(root / "zenml"),
+        "ZENML_ANALYTICS_OPT_IN": "false",
+        "ZENML_LOGGING_VERBOSITY": "WARN",
+        "ZENML_ENABLE_RICH_TRACEBACK": "false",
+        "ZENML_SKIP_PIPELINE_REGISTRATION": "false",
+        "AUTO_OPEN_DASHBOARD": "false",
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+        "GIT_PYTHON_REFRESH": "quiet",
+    }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "ZENML_CONFIG_PATH" in os.environ and os.environ.get("E2E_KEEP_ZENML_CONFIG") == "1":
+        return
+    root = Path(tempfile.mkdtemp(prefix="e2e-tests-"))
+    config._e2e_store_root = root  # type: ignore[attr-defined]
+    os.environ.update(isolated_zenml_environment(root))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    root = getattr(config, "_e2e_store_root", None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def checkout_root() -> Path:
+    """The monorepo root this plugin was installed from (editable install)."""
+    return Path(__file__).resolve().parents[4]
+
+
+def module_origin(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    return Path(spec.origin).resolve() if spec and spec.origin else None
+
+
+def installed_from_checkout(module: str, root: Path) -> str | None:
+    """None if ``module`` and its distribution come from ``root``, else what is wrong."""
+    origin = module_origin(module)
+    if origin is None:
+        return f"{module} is not importable"
+    if root not in origin.parents:
+        return f"{module} is imported from {origin}, outside the checkout {root}"
+    distribution = importlib.metadata.distribution(E2E_DISTRIBUTIONS[module])
+    direct_url = distribution.read_text("direct_url.json")
+    if not direct_url:
+        return f"{E2E_DISTRIBUTIONS[module]} was not installed from a local path"
+    info = json.loads(direct_url)
+    if not info.get("url", "").startswith("file://") or not info.get("dir_info", {}).get("editable"):
+        return f"{E2E_DISTRIBUTIONS[module]} is not an editable install of the checkout: {info}"
+    return None
+
+
+@pytest.fixture
+def e2e_modules_from_checkout() -> list[str]:
+    """The e2e packages importable here; fails the test when one comes from elsewhere."""
+    root = checkout_root()
+    present = [module for module in E2E_DISTRIBUTIONS if importlib.util.find_spec(module)]
+    problems = [p for p in (installed_from_checkout(module, root) for module in present) if p]
+    assert not problems, "; ".join(problems)
+    isolated = os.environ.get(ISOLATED_PACKAGE_VARIABLE)
+    if isolated:
+        expected = {"e2e_common", f"e2e_{isolated}"}
+        assert set(present) == expected, f"env for {isolated} has {present}, expected {sorted(expected)}"
+    return present

@@ -1,0 +1,90 @@
+import pandas as pd
+import pytest
+
+from e2e_common.contract import CONTRACT_VERSION
+from e2e_common.errors import DataError
+from e2e_common.schemas import DataContract, FeatureKind
+
+
+@pytest.fixture
+def training():
+    return pd.DataFrame(
+        {
+            "size": [1.0, 2.5, None, 4.0],
+            "count": [1, 2, 3, 4],
+            "color": ["red", "blue", "red", None],
+            "member": [True, False, True, False],
+            "label": ["a", "b", "c", "a"],
+        }
+    )
+
+
+@pytest.fixture
+def contract(training):
+    return DataContract.from_frame(training, target="label")
+
+
+def test_contract_describes_features_and_target(contract):
+    kinds = {spec.name: spec.kind for spec in contract.features}
+    assert kinds == {
+        "size": FeatureKind.NUMERIC,
+        "count": FeatureKind.NUMERIC,
+        "color": FeatureKind.CATEGORICAL,
+        "member": FeatureKind.BOOLEAN,
+    }
+    assert contract.feature("color").categories == ["blue", "red"]
+    assert contract.classes == ["a", "b", "c"]
+    assert contract.contract_version == CONTRACT_VERSION
+
+
+def test_json_round_trip_keeps_class_types():
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 1]})
+    contract = DataContract.from_frame(frame, target="y")
+    again = DataContract.model_validate_json(contract.model_dump_json())
+    assert again == contract
+    assert again.classes == [0, 1] and all(type(c) is int for c in again.classes)
+
+
+def test_missing_target_names_it(training):
+    with pytest.raises(DataError, match="target column 'nope' not found"):
+        DataContract.from_frame(training, target="nope")
+
+
+def test_single_class_target_is_refused(training):
+    with pytest.raises(DataError, match="has 1 class; a classifier needs at least two"):
+        DataContract.from_frame(training.assign(label="a"), target="label")
+
+
+def test_datetime_feature_is_refused(training):
+    with pytest.raises(DataError, match="column 'when' has dtype datetime64"):
+        DataContract.from_frame(training.assign(when=pd.Timestamp("2024-01-01")), target="label")
+
+
+def test_validate_names_every_missing_column(contract, training):
+    with pytest.raises(DataError, match="missing feature columns: size, color"):
+        contract.validate(training.drop(columns=["size", "color"]))
+
+
+def test_validate_names_unreadable_columns(contract, training):
+    rows = training.astype({"size": object, "member": object})
+    rows.loc[0, "size"] = "big"
+    rows.loc[1, "member"] = "maybe"
+    with pytest.raises(DataError, match=r"size \(1 value\(s\) not a number, e.g. 'big'\).*member"):
+        contract.validate(rows)
+
+
+def test_validate_coerces_text_and_counts_unseen_categories(contract):
+    rows = pd.DataFrame(
+        {"size": ["1.5", None], "count": ["3", "4"], "color": ["green", "red"], "member": ["yes", "False"]}
+    )
+    checked = contract.validate(rows)
+    assert checked.features["size"].tolist()[0] == 1.5
+    assert checked.features["member"].tolist() == [1.0, 0.0]
+    assert checked.unseen_categories == {"color": 1}
+    assert list(checked.features.columns) == contract.feature_names
+
+
+def test_unsupported_contract_version_names_both_versions(contract):
+    future = contract.model_copy(update={"contract_version": 99})
+    with pytest.raises(DataError, match="contract version 99, this package supports version 1"):
+        future.check_supported()
