@@ -32,6 +32,9 @@ DATASET_TRN = "dataset_trn"
 DATASET_TST = "dataset_tst"
 DATA_CONTRACT = "data_contract"
 
+# Raw (contract-coerced) training features, a bounded deterministic sample: the drift reference.
+DRIFT_REFERENCE = "drift_reference"
+
 # Artifacts of an inference run.
 PREDICTIONS = "predictions"
 DRIFT_REPORT = "drift_report"
