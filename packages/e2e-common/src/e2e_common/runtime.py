@@ -1,0 +1,22 @@
+"""Process setup both CLIs do before ZenML is imported."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+
+def configure_runtime(debug: bool) -> None:
+    """Quiet library logs unless ``debug``; never open browsers; plain tracebacks."""
+    level = "DEBUG" if debug else "WARN"
+    os.environ.setdefault("ZENML_LOGGING_VERBOSITY", level)
+    os.environ.setdefault("ZENML_ENABLE_RICH_TRACEBACK", "false")
+    os.environ.setdefault("AUTO_OPEN_DASHBOARD", "false")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:
+        for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore")
