@@ -57,3 +57,9 @@ MODEL_VERSION_COLUMN = "model_version"
 def probability_column(class_label: object) -> str:
     """Name of the predictions column that holds the probability of ``class_label``."""
     return f"{PROBABILITY_COLUMN_PREFIX}{class_label}"
+
+
+# Added for e2e-inference: a step output and metadata keys of an inference run.
+DRIFT_DECISION = "drift_decision"
+METADATA_DRIFT = "drift"
+METADATA_INFERENCE = "inference"
