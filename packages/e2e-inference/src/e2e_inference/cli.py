@@ -1,0 +1,161 @@
+"""``e2e-infer``: score rows with the model version at a stage, behind a drift gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+from e2e_common.errors import run_cli
+from e2e_inference.settings import InferenceSettings
+
+PROG = "e2e-infer"
+
+
+@dataclass
+class InferenceResult:
+    """What a run did, for printing and for tests."""
+
+    model_name: str
+    model_version: str
+    stage: str
+    run_name: str
+    rows_scored: int
+    source: str
+    predictions_version: str
+    cached: bool
+    drift_summary: str | None = None
+    drift_report_version: str | None = None
+    output: Path | None = None
+    unseen_categories: dict[str, int] = field(default_factory=dict)
+
+
+def run_inference(settings: InferenceSettings, say: Callable[[str], None] = print) -> InferenceResult:
+    """Resolve the version at the stage, check the rows, run the pipeline, write ``--output``."""
+    from e2e_common.runtime import configure_runtime
+
+    if not settings.debug:
+        os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "CRITICAL")
+    configure_runtime(settings.debug)
+
+    from e2e_common.data import check_readable_file
+    from e2e_inference.output import check_output_path
+
+    if settings.data is not None:
+        check_readable_file(settings.data)
+    if settings.output is not None:
+        check_output_path(settings.output)
+
+    from e2e_common.stack import ensure_embedded_stack
+    from e2e_inference.inputs import check_rows, read_input
+    from e2e_inference.resolve import resolve_version
+
+    ensure_embedded_stack(say)
+    version = resolve_version(settings.model_name, settings.stage)
+    say(f"Scoring with {version.describe()}")
+    rows = read_input(settings.data)
+    validated = check_rows(rows.frame, version.contract, settings.id_column, rows.source)
+    say(f"Input: {rows.source}: {len(rows.frame)} rows ({rows.fingerprint[:19]}...)")
+    if validated.unseen_categories:
+        counts = ", ".join(f"{column}: {count}" for column, count in validated.unseen_categories.items())
+        say(f"Unseen categories (scored as unknown), rows per column: {counts}")
+    else:
+        say("Unseen categories: none")
+
+    result = _run_pipeline(settings, version, rows.source, rows.fingerprint, say)
+    result.unseen_categories = validated.unseen_categories
+    if settings.output is not None:
+        result.output = _write_output(result, settings.output)
+    _print_result(result, say)
+    return result
+
+
+def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResult:
+    from zenml import Model
+    from zenml.client import Client
+    from zenml.enums import ExecutionStatus
+
+    from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, PREDICTIONS
+    from e2e_inference.drift import DriftDecision
+    from e2e_inference.pipelines import inference_pipeline
+
+    configured = inference_pipeline.with_options(
+        model=Model(name=version.model_name, version=version.version_number),
+        enable_cache=not settings.no_cache,
+    )
+    run = configured(
+        model_version_id=version.version_id,
+        model_version=version.version_name,
+        data_fingerprint=fingerprint,
+        data_path=None if settings.data is None else str(Path(settings.data).resolve()),
+        id_column=settings.id_column,
+        reference_artifact=version.reference_artifact,
+        drift_check=not settings.no_drift_check,
+        drift_share=settings.drift_share,
+        na_drift_tolerance=settings.na_drift_tolerance,
+        drift_sample_rows=settings.drift_sample_rows,
+        notify_on_failure=settings.notify_on_failure,
+        notify_on_success=settings.notify_on_success,
+        model_description=version.describe(),
+    )
+    run = Client().get_pipeline_run(run.id)
+    predict_step = run.steps["predict"]
+    predictions = predict_step.outputs[PREDICTIONS][0]
+    result = InferenceResult(
+        model_name=version.model_name,
+        model_version=version.version_name,
+        stage=version.stage,
+        run_name=run.name,
+        rows_scored=int(predictions.run_metadata.get("inference", {}).get("rows", 0)) or len(predictions.load()),
+        source=source,
+        predictions_version=str(predictions.version),
+        cached=predict_step.status == ExecutionStatus.CACHED,
+    )
+    if "drift_report" in run.steps:
+        report_step = run.steps["drift_report"]
+        decision = DriftDecision.from_dict(report_step.outputs[DRIFT_DECISION][0].load())
+        result.drift_summary = decision.summary()
+        result.drift_report_version = str(report_step.outputs[DRIFT_REPORT][0].version)
+    return result
+
+
+def _write_output(result: InferenceResult, path: Path) -> Path:
+    from zenml.client import Client
+
+    from e2e_common.contract import PREDICTIONS
+    from e2e_inference.output import write_table_atomically
+
+    predictions = Client().get_artifact_version(PREDICTIONS, result.predictions_version).load()
+    return write_table_atomically(predictions, path)
+
+
+def _print_result(result: InferenceResult, say: Callable[[str], None]) -> None:
+    if result.drift_summary is None:
+        say("Drift check: skipped (--no-drift-check)")
+    else:
+        say(result.drift_summary[0].upper() + result.drift_summary[1:])
+        say(f"Drift report: artifact 'drift_report' version {result.drift_report_version}")
+    reused = " (reused from an earlier run with the same model version and input)" if result.cached else ""
+    say(
+        f"Scored {result.rows_scored} rows with model '{result.model_name}' version {result.model_version}"
+        f" (stage '{result.stage}'){reused}"
+    )
+    say(f"Predictions: artifact 'predictions' version {result.predictions_version} (run {result.run_name})")
+    if result.output is not None:
+        say(f"Predictions written to {result.output}")
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parsed: list[InferenceSettings] = []
+
+    def body() -> int:
+        parsed.append(InferenceSettings.from_cli(args, prog=PROG))
+        run_inference(parsed[0])
+        return 0
+
+    run_cli(body, lambda: parsed[0].debug if parsed else "--debug" in args)

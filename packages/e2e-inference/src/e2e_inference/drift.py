@@ -1,0 +1,309 @@
+"""The drift check: an Evidently report of the rows to score against the training data, and the gate.
+
+The decision is read from Evidently's test outcomes (``include_tests=True``), never from raw
+scores, whose direction depends on the method Evidently picks for each column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from e2e_common.errors import QualityGateError
+
+SAMPLE_SEED = 0
+FAILED = "FAIL"
+SHOWN_COLUMNS = 5
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """Evidently's outcome for one column."""
+
+    column: str
+    drifted: bool
+    method: str
+    score: float | None
+    threshold: float | None
+    na_share_reference: float
+    na_share_current: float
+    na_moved: bool
+
+    @property
+    def severity(self) -> float:
+        """How far past its threshold the column is, for ordering only (larger: more drifted)."""
+        if self.score is None or not self.threshold:
+            return 0.0
+        if "p_value" in self.method:
+            return self.threshold / max(self.score, 1e-300)
+        return self.score / self.threshold
+
+    def describe(self) -> str:
+        parts = []
+        if self.drifted:
+            parts.append(f"{self.method} {_fmt(self.score)} vs threshold {_fmt(self.threshold)}")
+        if self.na_moved:
+            parts.append(f"missing {self.na_share_reference:.0%} -> {self.na_share_current:.0%}")
+        return f"{self.column} ({', '.join(parts) or 'no drift'})"
+
+
+@dataclass(frozen=True)
+class DriftDecision:
+    """What the drift gate decided, with every column's outcome."""
+
+    drifted_share: float
+    drift_share_limit: float
+    drift_share_exceeded: bool
+    na_drift_tolerance: float
+    columns: list[ColumnDrift]
+    reference_rows: int
+    current_rows: int
+    reference_kind: str = "raw"
+    unseen_categories: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def na_moved_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.na_moved]
+
+    @property
+    def refused(self) -> bool:
+        return self.drift_share_exceeded or bool(self.na_moved_columns)
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted]
+
+    def most_drifted(self, limit: int = SHOWN_COLUMNS) -> list[ColumnDrift]:
+        """Drifted or NA-moved columns, the most drifted first."""
+        flagged = [c for c in self.columns if c.drifted or c.na_moved]
+        return sorted(flagged, key=_drift_order, reverse=True)[:limit]
+
+    def summary(self) -> str:
+        """One line: the decision, the two measures against their limits, the most drifted columns."""
+        verdict = "refused" if self.refused else "passed"
+        text = (
+            f"drift check {verdict}: {len(self.drifted_columns)} of {len(self.columns)} columns drifted "
+            f"(share {self.drifted_share:.2f}, limit {self.drift_share_limit:.2f}); "
+            f"{len(self.na_moved_columns)} column(s) with missing values moved by more than "
+            f"{self.na_drift_tolerance:.2f}"
+        )
+        shown = self.most_drifted()
+        if shown:
+            more = len([c for c in self.columns if c.drifted or c.na_moved]) - len(shown)
+            text += "; most drifted: " + ", ".join(c.describe() for c in shown) + (f", +{more} more" if more else "")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["refused"] = self.refused
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftDecision:
+        fields = {k: v for k, v in data.items() if k != "refused"}
+        fields["columns"] = [ColumnDrift(**column) for column in data["columns"]]
+        return cls(**fields)
+
+    def metadata(self) -> dict[str, Any]:
+        """Per-column results and the decision, as ZenML metadata (plain types)."""
+        return {
+            "refused": self.refused,
+            "drifted_share": self.drifted_share,
+            "drift_share_limit": self.drift_share_limit,
+            "na_drift_tolerance": self.na_drift_tolerance,
+            "drifted_columns": self.drifted_columns,
+            "na_moved_columns": self.na_moved_columns,
+            "reference_kind": self.reference_kind,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "columns": {
+                c.column: {
+                    "drifted": c.drifted,
+                    "method": c.method,
+                    "score": c.score,
+                    "threshold": c.threshold,
+                    "na_share_reference": c.na_share_reference,
+                    "na_share_current": c.na_share_current,
+                }
+                for c in self.columns
+            },
+        }
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """The report as standalone HTML and the decision read from it."""
+
+    html: str
+    decision: DriftDecision
+
+
+def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = SAMPLE_SEED) -> pd.DataFrame:
+    """At most ``max_rows`` rows of ``frame``: the same rows for the same frame, every time."""
+    if len(frame) <= max_rows:
+        return frame
+    return frame.sample(n=max_rows, random_state=seed).sort_index()
+
+
+def run_drift_check(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    drift_share: float,
+    na_drift_tolerance: float,
+    categorical_columns: Sequence[str] = (),
+    sample_size: int = 10_000,
+    reference_kind: str = "raw",
+    unseen_categories: dict[str, int] | None = None,
+) -> DriftCheck:
+    """Compare ``current`` with ``reference`` (same columns) on bounded deterministic samples."""
+    columns = [str(c) for c in reference.columns]
+    missing = [c for c in columns if c not in current.columns]
+    if missing:
+        raise ValueError(f"current rows lack reference columns: {', '.join(missing)}")
+    reference = sample_rows(reference[columns], sample_size)
+    current = sample_rows(current[columns], sample_size)
+    snapshot = _run_report(reference, current, drift_share, na_drift_tolerance, categorical_columns)
+    decision = decide(
+        json.loads(snapshot.json()),
+        reference,
+        current,
+        drift_share=drift_share,
+        na_drift_tolerance=na_drift_tolerance,
+        reference_kind=reference_kind,
+        unseen_categories=unseen_categories or {},
+    )
+    return DriftCheck(html=snapshot.get_html_str(as_iframe=False), decision=decision)
+
+
+def _run_report(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    drift_share: float,
+    na_drift_tolerance: float,
+    categorical_columns: Sequence[str],
+) -> Any:
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.core.tests import Reference
+    from evidently.metrics import DatasetMissingValueCount, DriftedColumnsCount, MissingValueCount
+    from evidently.presets import DataDriftPreset
+    from evidently.tests import eq, lte
+
+    class ExceedsSharePreset(DataDriftPreset):
+        """DataDriftPreset whose share test fails only when the share *exceeds* the limit."""
+
+        def generate_metrics(self, context: Any) -> list[Any]:
+            per_column = list(super().generate_metrics(context))[1:]
+            counted = DriftedColumnsCount(
+                columns=self.columns, drift_share=self.drift_share, share_tests=[lte(self.drift_share)]
+            )
+            return [counted, *per_column]
+
+    categorical = [c for c in reference.columns if c in set(categorical_columns)]
+    numerical = [c for c in reference.columns if c not in set(categorical)]
+    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
+    # A column with no value on either side has no distribution to compare: its missing-value
+    # test speaks for it.
+    comparable = [c for c in reference.columns if reference[c].notna().any() and current[c].notna().any()]
+    drift = [ExceedsSharePreset(columns=comparable, drift_share=drift_share)] if comparable else []
+    metrics = [
+        *drift,
+        DatasetMissingValueCount(tests=[]),
+        *(
+            MissingValueCount(column=c, share_tests=[eq(Reference(absolute=na_drift_tolerance))])
+            for c in reference.columns
+        ),
+    ]
+    return Report(metrics, include_tests=True).run(
+        reference_data=Dataset.from_pandas(reference, data_definition=definition),
+        current_data=Dataset.from_pandas(current, data_definition=definition),
+    )
+
+
+def decide(
+    snapshot: dict[str, Any],
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    drift_share: float,
+    na_drift_tolerance: float,
+    reference_kind: str = "raw",
+    unseen_categories: dict[str, int] | None = None,
+) -> DriftDecision:
+    """Read the decision from the tests of an Evidently snapshot (its ``json()``, parsed)."""
+    metric_values = {m["id"]: m for m in snapshot["metrics"]}
+    share_failed = False
+    drifted_share = 0.0
+    drift_status: dict[str, bool] = {}
+    na_status: dict[str, bool] = {}
+    for test in snapshot["tests"]:
+        config = test["metric_config"]
+        kind = config["params"]["type"].rsplit(":", 1)[-1]
+        column = config["params"].get("column")
+        failed = test["status"] == FAILED
+        if kind == "DriftedColumnsCount":
+            share_failed = share_failed or failed
+            drifted_share = float(metric_values[config["metric_id"]]["value"]["share"])
+        elif kind == "ValueDrift":
+            drift_status[column] = failed
+        elif kind == "MissingValueCount":
+            na_status[column] = na_status.get(column, False) or failed
+    drift_config = {
+        m["config"]["column"]: m for m in snapshot["metrics"] if m["config"]["type"].endswith(":ValueDrift")
+    }
+    columns = []
+    for name in reference.columns:
+        metric = drift_config.get(name, {})
+        config = metric.get("config", {})
+        columns.append(
+            ColumnDrift(
+                column=str(name),
+                drifted=drift_status.get(name, False),
+                method=str(config.get("method", "")),
+                score=_number(metric.get("value")),
+                threshold=_number(config.get("threshold")),
+                na_share_reference=float(reference[name].isna().mean()) if len(reference) else 0.0,
+                na_share_current=float(current[name].isna().mean()) if len(current) else 0.0,
+                na_moved=na_status.get(name, False),
+            )
+        )
+    return DriftDecision(
+        drifted_share=drifted_share,
+        drift_share_limit=drift_share,
+        drift_share_exceeded=share_failed,
+        na_drift_tolerance=na_drift_tolerance,
+        columns=columns,
+        reference_rows=len(reference),
+        current_rows=len(current),
+        reference_kind=reference_kind,
+        unseen_categories=dict(unseen_categories or {}),
+    )
+
+
+def enforce(decision: DriftDecision) -> None:
+    """Raise QualityGateError (exit 3) when the decision refuses the rows."""
+    if decision.refused:
+        raise QualityGateError(
+            f"{decision.summary()}; check the data or score anyway with --no-drift-check "
+            "(limits: --drift-share, --na-drift-tolerance)"
+        )
+
+
+def _drift_order(column: ColumnDrift) -> tuple[bool, bool, float, float]:
+    na_delta = abs(column.na_share_current - column.na_share_reference)
+    return (column.drifted and column.na_moved, column.drifted, column.severity, na_delta)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"

@@ -1,0 +1,69 @@
+"""The rows to score: a CSV or Parquet file, or the held-out slice of the default data set."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from e2e_common.data import check_readable_file, default_inference_data, read_table
+from e2e_common.errors import DataError
+from e2e_common.schemas import DataContract, ValidatedRows
+
+DEFAULT_SOURCE = "the held-out slice of the default data set"
+FINGERPRINT_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InputRows:
+    """Rows as read, where they came from and a fingerprint of their content."""
+
+    frame: pd.DataFrame
+    source: str
+    fingerprint: str
+
+
+def read_input(path: Path | str | None) -> InputRows:
+    """Read ``path`` (CSV or Parquet, by extension), or the default held-out slice when None."""
+    if path is None:
+        frame = default_inference_data()
+        return InputRows(frame=frame, source=DEFAULT_SOURCE, fingerprint=frame_fingerprint(frame))
+    path = check_readable_file(Path(path))
+    return InputRows(frame=read_table(path), source=str(path), fingerprint=file_fingerprint(path))
+
+
+def file_fingerprint(path: Path) -> str:
+    """sha256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(FINGERPRINT_BLOCK):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of a DataFrame's column names and values."""
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def check_rows(rows: pd.DataFrame, contract: DataContract, id_column: str | None, source: str) -> ValidatedRows:
+    """Validate rows against the contract (DataError naming columns) and check the id column."""
+    try:
+        validated = contract.validate(rows)
+    except DataError as exc:
+        raise DataError(f"{source}: {exc}") from exc
+    if id_column is not None and id_column not in rows.columns:
+        raise DataError(f"{source}: id column '{id_column}' not found (setting 'id_column')")
+    return validated
+
+
+def rows_to_score(rows: pd.DataFrame, contract: DataContract, id_column: str | None) -> pd.DataFrame:
+    """The feature columns of ``rows`` in contract order, plus the id column when it is not one."""
+    keep = list(contract.feature_names)
+    if id_column is not None and id_column not in keep:
+        keep.append(id_column)
+    return rows[keep]

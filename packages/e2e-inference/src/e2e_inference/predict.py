@@ -1,0 +1,61 @@
+"""Scoring: rows in, predictions out, with the version's own preprocessing and model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from e2e_common.contract import (
+    MODEL_VERSION_COLUMN,
+    PREDICTED_CLASS_COLUMN,
+    PREDICTION_ID_COLUMN,
+    probability_column,
+)
+from e2e_common.errors import DataError
+
+
+def row_ids(rows: pd.DataFrame, id_column: str | None, first_row: int = 0) -> pd.Series:
+    """The id of each row: the ``id_column`` values, else the row number (from ``first_row``)."""
+    if id_column is None:
+        return pd.Series(np.arange(first_row, first_row + len(rows)), index=rows.index, name=PREDICTION_ID_COLUMN)
+    if id_column not in rows.columns:
+        raise DataError(f"id column '{id_column}' not found in the data (setting 'id_column')")
+    return rows[id_column].rename(PREDICTION_ID_COLUMN)
+
+
+def score_chunk(
+    rows: pd.DataFrame,
+    preprocess_pipeline: Any,
+    model: Any,
+    *,
+    model_version: str,
+    id_column: str | None = None,
+    first_row: int = 0,
+) -> pd.DataFrame:
+    """Predictions for ``rows``: id, predicted class, one probability column per class, model version.
+
+    ``preprocess_pipeline`` and ``model`` are used as fitted (never refitted). ``first_row`` is the
+    position of the first of ``rows`` in the whole input, so chunks get the same ids as one pass.
+    """
+    ids = row_ids(rows, id_column, first_row)
+    features = preprocess_pipeline.transform(rows)
+    classes = list(getattr(model, "classes_", []))
+    columns: dict[str, Any] = {PREDICTION_ID_COLUMN: ids.to_numpy()}
+    if hasattr(model, "predict_proba") and classes:
+        probabilities = np.asarray(model.predict_proba(features), dtype="float64")
+        columns[PREDICTED_CLASS_COLUMN] = np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)]
+        for index, label in enumerate(classes):
+            columns[probability_column(_plain(label))] = probabilities[:, index]
+    else:
+        columns[PREDICTED_CLASS_COLUMN] = np.asarray(model.predict(features))
+    predictions = pd.DataFrame(columns)
+    predictions[PREDICTED_CLASS_COLUMN] = predictions[PREDICTED_CLASS_COLUMN].map(_plain)
+    predictions = predictions.infer_objects()
+    predictions[MODEL_VERSION_COLUMN] = str(model_version)
+    return predictions
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,152 @@
+"""ZenML steps of the inference pipeline: thin wrappers around the plain functions.
+
+``model_version_id`` and ``data_fingerprint`` are parameters of the steps so that a cached
+result is reused only for the same model version and the same input content.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import get_step_context, log_metadata, step
+from zenml.types import HTMLString
+
+from e2e_common.contract import (
+    DRIFT_DECISION,
+    DRIFT_REFERENCE,
+    DRIFT_REPORT,
+    INFERENCE_INPUT,
+    METADATA_DRIFT,
+    METADATA_INFERENCE,
+    PREDICTIONS,
+)
+from e2e_common.notify import notify
+from e2e_common.schemas import FeatureKind
+from e2e_inference.drift import DriftDecision, enforce, run_drift_check
+from e2e_inference.inputs import check_rows, read_input, rows_to_score
+from e2e_inference.predict import score_chunk
+from e2e_inference.resolve import load_contract
+
+
+@step
+def load_rows(
+    data_contract: dict,
+    data_path: str | None,
+    data_fingerprint: str,
+    model_version_id: str,
+    id_column: str | None = None,
+) -> Annotated[pd.DataFrame, INFERENCE_INPUT]:
+    """Read the rows to score and check them against the version's data contract."""
+    contract = load_contract(data_contract)
+    rows = read_input(data_path)
+    validated = check_rows(rows.frame, contract, id_column, rows.source)
+    log_metadata(
+        metadata={
+            METADATA_INFERENCE: {
+                "source": rows.source,
+                "fingerprint": rows.fingerprint,
+                "rows": len(rows.frame),
+                "unseen_categories": validated.unseen_categories,
+                "model_version_id": model_version_id,
+            }
+        },
+        infer_artifact=True,
+        artifact_name=INFERENCE_INPUT,
+    )
+    return rows_to_score(rows.frame, contract, id_column)
+
+
+@step
+def drift_report(
+    rows: pd.DataFrame,
+    data_contract: dict,
+    preprocess_pipeline: Any,
+    reference: pd.DataFrame,
+    reference_artifact: str,
+    model_version_id: str,
+    data_fingerprint: str,
+    drift_share: float,
+    na_drift_tolerance: float,
+    drift_sample_rows: int,
+) -> tuple[Annotated[HTMLString, DRIFT_REPORT], Annotated[dict, DRIFT_DECISION]]:
+    """Evidently's drift report of the rows against the version's training data, and its decision."""
+    contract = load_contract(data_contract)
+    validated = contract.validate(rows)
+    if reference_artifact == DRIFT_REFERENCE:
+        current = validated.features
+        reference = reference[contract.feature_names]
+        categorical = [
+            *contract.columns_of_kind(FeatureKind.CATEGORICAL),
+            *contract.columns_of_kind(FeatureKind.BOOLEAN),
+        ]
+        kind = "raw"
+    else:
+        reference = reference.drop(columns=[contract.target], errors="ignore")
+        current = _preprocessed_with_missing(preprocess_pipeline, rows, validated.features)
+        categorical = []
+        kind = "preprocessed"
+    check = run_drift_check(
+        reference,
+        current,
+        drift_share=drift_share,
+        na_drift_tolerance=na_drift_tolerance,
+        categorical_columns=categorical,
+        sample_size=drift_sample_rows,
+        reference_kind=kind,
+        unseen_categories=validated.unseen_categories,
+    )
+    log_metadata(
+        metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
+    )
+    return HTMLString(check.html), check.decision.to_dict()
+
+
+def _preprocessed_with_missing(preprocess_pipeline: Any, rows: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """Preprocessed rows, with the raw rows' missing values put back where a column kept its name."""
+    transformed = preprocess_pipeline.transform(rows)
+    for name in transformed.columns:
+        if name in features.columns:
+            transformed[name] = transformed[name].where(features[name].notna())
+    return transformed
+
+
+@step
+def drift_gate(decision: dict) -> None:
+    """Refuse (QualityGateError, exit 3) when the drift report's tests say so."""
+    enforce(DriftDecision.from_dict(decision))
+
+
+@step
+def predict(
+    rows: pd.DataFrame,
+    preprocess_pipeline: Any,
+    model: Any,
+    model_version: str,
+    model_version_id: str,
+    data_fingerprint: str,
+    id_column: str | None = None,
+) -> Annotated[pd.DataFrame, PREDICTIONS]:
+    """Score the rows with the version's preprocessing and model, as fitted."""
+    predictions = score_chunk(rows, preprocess_pipeline, model, model_version=model_version, id_column=id_column)
+    log_metadata(
+        metadata={
+            METADATA_INFERENCE: {
+                "rows": len(predictions),
+                "model_version": model_version,
+                "model_version_id": model_version_id,
+                "input_fingerprint": data_fingerprint,
+                "id_column": id_column or "row number",
+            }
+        },
+        infer_artifact=True,
+        artifact_name=PREDICTIONS,
+    )
+    return predictions
+
+
+@step(enable_cache=False)
+def notify_success(predictions: pd.DataFrame, model_description: str) -> None:
+    """Tell the stack's alerter (or the log) that the run scored its rows."""
+    run = get_step_context().pipeline_run
+    notify(f"e2e-infer run '{run.name}' scored {len(predictions)} rows with {model_description}")
