@@ -63,3 +63,25 @@ def probability_column(class_label: object) -> str:
 DRIFT_DECISION = "drift_decision"
 METADATA_DRIFT = "drift"
 METADATA_INFERENCE = "inference"
+
+
+# The training pipeline, as named in ZenML and as the MLflow experiment of its runs.
+TRAINING_PIPELINE = "e2e_training"
+
+# Artifacts of a training run besides the ones inference reads.
+TRAINING_DATA = "training_data"
+TRAIN_SPLIT = "train_split"
+HOLDOUT_SPLIT = "holdout_split"
+MODEL_CANDIDATE = "model_candidate"
+SELECTED_MODEL = "selected_model"
+EVALUATION = "evaluation"
+PROMOTION_DECISION = "promotion_decision"
+
+# Metadata of a model candidate artifact: how it scored in cross-validation on the train split.
+METADATA_CV_SCORE = "cv_score"
+METADATA_CV_SCORE_STD = "cv_score_std"
+METADATA_MODEL_FAMILY = "model_family"
+METADATA_HYPERPARAMETERS = "hyperparameters"
+
+# Model-version metadata: how the holdout was drawn, so later versions compare on unseen rows.
+METADATA_SPLIT = "split"
