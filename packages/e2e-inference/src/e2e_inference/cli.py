@@ -38,7 +38,8 @@ def run_inference(settings: InferenceSettings, say: Callable[[str], None] = prin
     from e2e_common.runtime import configure_runtime
 
     if not settings.debug:
-        os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "CRITICAL")
+        # ZenML logs a failed step with its traceback; the CLI reports it as one line instead.
+        os.environ["ZENML_LOGGING_VERBOSITY"] = "CRITICAL"
     configure_runtime(settings.debug)
 
     from e2e_common.data import check_readable_file

@@ -177,7 +177,7 @@ def run_drift_check(
         reference_kind=reference_kind,
         unseen_categories=unseen_categories or {},
     )
-    return DriftCheck(html=snapshot.get_html_str(as_iframe=False), decision=decision)
+    return DriftCheck(html=snapshot.get_html_str(as_iframe=False).strip(), decision=decision)
 
 
 def _run_report(

@@ -1,0 +1,142 @@
+"""``e2e-infer`` as a user runs it: exit codes, one ``error:`` line, nothing written on refusal."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import E2E_INFER, artifact_versions, predictions_of
+
+from e2e_common.contract import (
+    MODEL_VERSION_COLUMN,
+    PREDICTED_CLASS_COLUMN,
+    PREDICTION_ID_COLUMN,
+    PREDICTIONS,
+    probability_column,
+)
+from e2e_common.data import default_inference_data
+
+
+def assert_one_error_line(run, *fragments: str) -> str:
+    errors = [line for line in run.stderr_lines if line.startswith("error: ")]
+    assert run.stderr_lines == errors and len(errors) == 1, run.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+    return errors[0]
+
+
+def test_help_answers_fast(run_e2e_infer):
+    started = time.perf_counter()
+    run = run_e2e_infer("--help")
+    elapsed = time.perf_counter() - started
+    assert run.returncode == 0
+    for flag in ("--data", "--output", "--id-column", "--stage", "--no-drift-check", "--drift-share",
+                 "--na-drift-tolerance", "--no-cache", "--model-name", "--config", "--debug"):
+        assert flag in run.stdout
+    assert elapsed < 2.0, f"--help took {elapsed:.2f} s"
+
+
+def test_before_any_training_exits_4_and_writes_nothing(run_e2e_infer, tmp_path):
+    from zenml.client import Client
+
+    output = tmp_path / "predictions.csv"
+    run = run_e2e_infer("--model-name", "never_trained", "--output", str(output))
+    assert run.returncode == 4
+    assert_one_error_line(run, "error: no version of model 'never_trained' at stage 'staging'; run e2e-train first")
+    assert not output.exists()
+    assert "never_trained" not in [m.name for m in Client().list_models(size=1000).items]
+    assert not [r for r in Client().list_pipeline_runs(size=1000).items if r.name.startswith("inference")]
+
+
+@pytest.fixture
+def bad_inputs(tmp_path):
+    rows = default_inference_data()
+    missing = tmp_path / "missing_column.csv"
+    rows.drop(columns=["mean radius", "worst area"]).to_csv(missing, index=False)
+    text = tmp_path / "text_in_numeric.csv"
+    rows.assign(**{"mean texture": rows["mean texture"].astype(object).where(rows.index != 3, "abc")}).to_csv(
+        text, index=False
+    )
+    unsupported = tmp_path / "rows.txt"
+    rows.to_csv(unsupported, index=False)
+    return {"missing": missing, "text": text, "unsupported": unsupported}
+
+
+@pytest.mark.parametrize(
+    ("case", "fragments"),
+    [
+        ("missing", ["missing feature columns: mean radius, worst area"]),
+        ("text", ["mean texture", "'abc'"]),
+        ("unsupported", ["rows.txt", "unsupported file extension '.txt'"]),
+    ],
+)
+def test_bad_input_exits_2_without_predictions(run_e2e_infer, default_version, bad_inputs, tmp_path, case, fragments):
+    output = tmp_path / "out.parquet"
+    before = artifact_versions(PREDICTIONS)
+    run = run_e2e_infer("--model-name", default_version, "--data", str(bad_inputs[case]), "--output", str(output))
+    assert run.returncode == 2
+    assert_one_error_line(run, *fragments)
+    assert not output.exists()
+    assert artifact_versions(PREDICTIONS) == before
+
+
+@pytest.fixture
+def drifted_inputs(tmp_path):
+    rows = default_inference_data()
+    shifted = tmp_path / "shifted.parquet"
+    (rows * 3 + 5).to_parquet(shifted)
+    mostly_missing = tmp_path / "mostly_missing.csv"
+    rows.mask(np.random.default_rng(0).random(rows.shape) < 0.7).to_csv(mostly_missing, index=False)
+    return {"shifted": shifted, "mostly_missing": mostly_missing}
+
+
+@pytest.mark.parametrize(
+    ("case", "fragment"),
+    [("shifted", "30 of 30 columns drifted"), ("mostly_missing", "missing 0% -> ")],
+)
+def test_drifted_rows_are_refused_with_exit_3(run_e2e_infer, default_version, drifted_inputs, tmp_path, case, fragment):
+    output = tmp_path / "out.csv"
+    before = predictions_of(default_version, 1)
+    run = run_e2e_infer("--model-name", default_version, "--data", str(drifted_inputs[case]), "--output", str(output))
+    assert run.returncode == 3, run.stderr
+    line = assert_one_error_line(run, "error: drift check refused", fragment, "--no-drift-check")
+    assert "most drifted:" in line
+    assert not output.exists()
+    assert [a.id for a in predictions_of(default_version, 1)] == [a.id for a in before]
+
+
+def test_unsupported_contract_version_exits_2_naming_both(run_e2e_infer, tmp_path):
+    from fixtures import promote_fixture_version
+
+    promote_fixture_version("inf_future_contract", contract_version=99)
+    output = tmp_path / "out.csv"
+    run = run_e2e_infer("--model-name", "inf_future_contract", "--output", str(output))
+    assert run.returncode == 2
+    assert_one_error_line(run, "data contract version 99", "supports version 1")
+    assert not output.exists()
+    assert predictions_of("inf_future_contract", 1) == []
+
+
+def test_default_slice_is_scored_and_written(run_e2e_infer, default_version, tmp_path):
+    output = tmp_path / "predictions.csv"
+    run = run_e2e_infer("--model-name", default_version, "--output", str(output), "--no-cache")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr_lines == []
+    out = run.stdout
+    assert f"model '{default_version}' version 1 at stage 'staging'" in out
+    assert "Drift check passed" in out
+    assert "Scored 28 rows" in out
+    assert "Unseen categories: none" in out
+    assert "Predictions: artifact 'predictions' version " in out
+    assert f"Predictions written to {output}" in out
+    written = pd.read_csv(output)
+    assert list(written.columns) == [
+        PREDICTION_ID_COLUMN, PREDICTED_CLASS_COLUMN, probability_column(0), probability_column(1),
+        MODEL_VERSION_COLUMN,
+    ]
+    assert written[PREDICTION_ID_COLUMN].tolist() == list(range(28))
+    assert set(written[MODEL_VERSION_COLUMN]) == {1}
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert E2E_INFER.exists()

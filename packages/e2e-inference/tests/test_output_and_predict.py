@@ -1,0 +1,92 @@
+"""Atomic writes of the predictions file and score_chunk, without ZenML."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures import CATEGORICAL_DATA, DEFAULT_DATA, fit_tiny_version
+
+from e2e_common.contract import (
+    MODEL_VERSION_COLUMN,
+    PREDICTED_CLASS_COLUMN,
+    PREDICTION_ID_COLUMN,
+    probability_column,
+)
+from e2e_common.data import default_inference_data
+from e2e_common.errors import DataError
+from e2e_inference.output import check_output_path, write_table_atomically
+from e2e_inference.predict import score_chunk
+
+PREDICTIONS = pd.DataFrame({"id": [1, 2], "predicted_class": ["a", "b"], "proba_a": [0.9, 0.2]})
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet", "out.pq"])
+def test_write_round_trips(tmp_path, name):
+    path = write_table_atomically(PREDICTIONS, tmp_path / name)
+    read = pd.read_csv(path) if name.endswith(".csv") else pd.read_parquet(path)
+    pd.testing.assert_frame_equal(read, PREDICTIONS)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "out.parquet"
+    write_table_atomically(PREDICTIONS, path)
+    before = path.read_bytes()
+    unwritable = pd.DataFrame({"mixed": [1, "a", object()]})
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error type
+        write_table_atomically(unwritable, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_output_path_checks(tmp_path):
+    with pytest.raises(DataError, match="unsupported file extension '.json'"):
+        check_output_path(tmp_path / "out.json")
+    with pytest.raises(DataError, match="does not exist"):
+        check_output_path(tmp_path / "missing" / "out.csv")
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.fixture(scope="module")
+def default_fit():
+    _, preprocess, model, *_ = fit_tiny_version(DEFAULT_DATA, 1, 1.0)
+    return preprocess, model
+
+
+def test_score_chunk_columns_ids_and_probabilities(default_fit):
+    preprocess, model = default_fit
+    rows = default_inference_data()
+    predictions = score_chunk(rows, preprocess, model, model_version="7")
+    assert list(predictions.columns) == [
+        PREDICTION_ID_COLUMN, PREDICTED_CLASS_COLUMN, probability_column(0), probability_column(1),
+        MODEL_VERSION_COLUMN,
+    ]
+    assert predictions[PREDICTION_ID_COLUMN].tolist() == list(range(len(rows)))
+    assert set(predictions[MODEL_VERSION_COLUMN]) == {"7"}
+    np.testing.assert_allclose(predictions[[probability_column(0), probability_column(1)]].sum(axis=1), 1.0)
+    assert predictions[PREDICTED_CLASS_COLUMN].tolist() == model.predict(preprocess.transform(rows)).tolist()
+
+
+def test_score_chunk_by_chunks_equals_one_pass(default_fit):
+    preprocess, model = default_fit
+    rows = default_inference_data()
+    whole = score_chunk(rows, preprocess, model, model_version="1")
+    chunks = [
+        score_chunk(rows.iloc[start : start + 10], preprocess, model, model_version="1", first_row=start)
+        for start in range(0, len(rows), 10)
+    ]
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+
+
+def test_score_chunk_passes_the_id_column_through_and_scores_unseen_categories():
+    _, preprocess, model, *_ = fit_tiny_version(CATEGORICAL_DATA, 1, 1.0)
+    rows = pd.DataFrame(
+        {"key": ["k1", "k2"], "size": [9.0, 12.0], "weight": [50.0, 51.0], "color": ["purple", "red"],
+         "fragile": [True, False]}
+    )
+    predictions = score_chunk(rows, preprocess, model, model_version="3", id_column="key")
+    assert predictions[PREDICTION_ID_COLUMN].tolist() == ["k1", "k2"]
+    assert set(predictions[PREDICTED_CLASS_COLUMN]) <= {"high", "low", "mid"}
+    with pytest.raises(DataError, match="id column 'nope'"):
+        score_chunk(rows, preprocess, model, model_version="3", id_column="nope")
