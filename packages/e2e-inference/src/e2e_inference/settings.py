@@ -25,7 +25,7 @@ class InferenceSettings(E2ESettings):
     id_column: str | None = Field(
         None, min_length=1, description="column of --data passed through as the id; none: the row number"
     )
-    stage: Stage = Field(Stage.STAGING, description="stage of the model version to score with")
+    stage: Stage = Field(Stage.STAGING, description="stage of the model version to score with: staging or production")
     no_drift_check: bool = Field(False, description="score without the drift check")
     drift_share: float = Field(
         0.5, ge=0, le=1, description="refuse when the share of drifted columns exceeds this"
