@@ -1,0 +1,55 @@
+"""Sentences about a training run, shared by the CLI output and the notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from e2e_training.evaluate import HOLDOUT, TRAIN
+
+
+def describe_scores(name: str, scores: Mapping[str, Any]) -> str:
+    """``holdout accuracy 0.9630, f1 0.9710, roc_auc 0.9950 (108 rows)``."""
+    values = ", ".join(f"{metric} {scores[metric]:.4f}" for metric in ("accuracy", "f1", "roc_auc") if metric in scores)
+    return f"{name} {values} ({scores.get('rows', '?')} rows)"
+
+
+def describe_metrics(metrics: Mapping[str, Any]) -> list[str]:
+    """One line per data set."""
+    return [describe_scores(name, metrics[name]) for name in (TRAIN, HOLDOUT) if name in metrics]
+
+
+def describe_decision(decision: Mapping[str, Any]) -> str:
+    """``promoted to staging: <reason>`` or ``not promoted to staging: <reason>``."""
+    verdict = "promoted" if decision.get("promoted") else "not promoted"
+    return f"{verdict} to {decision.get('stage')}: {decision.get('reason')}"
+
+
+def describe_comparison(decision: Mapping[str, Any]) -> str | None:
+    """Both metrics of the promotion decision, when there was a version to compare with."""
+    if decision.get("current_version") is None:
+        return None
+    metric = decision.get("metric", "accuracy")
+    new = _number(decision.get("new_score"))
+    current = _number(decision.get("current_score"))
+    rows = decision.get("compared_rows")
+    return (
+        f"{metric}: new version {decision.get('new_version')} {new}, "
+        f"version {decision['current_version']} at {decision.get('stage')} {current}"
+        + (f" (on {rows} holdout rows neither trained on)" if rows else "")
+    )
+
+
+def success_message(model_name: str, run_name: str, metrics: Mapping[str, Any], decision: Mapping[str, Any]) -> str:
+    """The notification sent when a training run succeeds."""
+    parts = [f"training run '{run_name}' of model '{model_name}' version {decision.get('new_version')}"]
+    parts += describe_metrics(metrics)
+    parts.append(describe_decision(decision))
+    comparison = describe_comparison(decision)
+    if comparison:
+        parts.append(comparison)
+    return "; ".join(parts)
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, (int, float)) else "n/a"

@@ -1,0 +1,216 @@
+"""Hyperparameter search per model family, by cross-validation on the train split only."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import ClassifierMixin, clone
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from e2e_common.errors import DataError, UsageError
+from e2e_training.settings import ModelFamily, Range
+
+MODEL_STEP = "model"
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """How a family's best candidate scored in cross-validation."""
+
+    family: str
+    cv_score: float
+    cv_score_std: float = 0.0
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The best unfitted classifier of a family and its score."""
+
+    estimator: ClassifierMixin
+    score: CandidateScore
+
+
+def estimator_class(family: ModelFamily, family_name: str) -> type:
+    """The classifier class named by ``family``; UsageError naming the setting when it is none."""
+    module_name, _, class_name = family.estimator.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(
+            f"estimator '{family.estimator}' of model family '{family_name}' cannot be imported "
+            "(setting 'search_space'); name a scikit-learn classifier class"
+        ) from exc
+    if not isinstance(found, type) or not issubclass(found, ClassifierMixin):
+        raise UsageError(
+            f"estimator '{family.estimator}' of model family '{family_name}' is not a classifier "
+            "(setting 'search_space')"
+        )
+    return found
+
+
+def build_estimator(family: ModelFamily, family_name: str, random_state: int) -> ClassifierMixin:
+    """An unfitted classifier with the family's fixed parameters (and ``random_state`` if it has one)."""
+    cls = estimator_class(family, family_name)
+    known = set(cls().get_params())
+    unknown = sorted((set(family.params) | set(family.search)) - known)
+    if unknown:
+        raise UsageError(
+            f"model family '{family_name}': {cls.__name__} has no parameter {', '.join(unknown)} "
+            "(setting 'search_space')"
+        )
+    params = dict(family.params)
+    if "random_state" in known:
+        params.setdefault("random_state", random_state)
+    return cls(**params)
+
+
+def check_search_space(families: dict[str, ModelFamily], scoring: str) -> None:
+    """UsageError naming the setting when a family or the scoring cannot be used."""
+    for name, family in families.items():
+        build_estimator(family, name, random_state=0)
+    try:
+        get_scorer(scoring)
+    except ValueError as exc:
+        raise UsageError(f"unknown scoring '{scoring}' (setting 'cv_scoring'); use a scikit-learn scorer name") from exc
+
+
+def distribution(values: list[Any] | Range) -> Any:
+    """What RandomizedSearchCV draws from for one hyperparameter."""
+    if isinstance(values, list):
+        return values
+    if values.int_ is not None:
+        low, high = values.int_
+        return stats.randint(low, high + 1)
+    if values.float_ is not None:
+        low, high = values.float_
+        return stats.uniform(low, high - low)
+    low, high = values.log
+    return stats.loguniform(low, high)
+
+
+def cv_splitter(y: pd.Series, folds: int, random_state: int) -> StratifiedKFold:
+    """Stratified folds; fewer than ``folds`` when the smallest class has fewer rows."""
+    smallest = int(y.value_counts().min())
+    if smallest < 2:
+        rare = y.value_counts().idxmin()
+        raise DataError(
+            f"class {rare!r} has only {smallest} row in the train split; cross-validation needs at "
+            "least 2 rows per class"
+        )
+    return StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=random_state)
+
+
+def search_family(
+    family_name: str,
+    family: ModelFamily,
+    features: pd.DataFrame,
+    target: pd.Series,
+    preprocess: Pipeline,
+    *,
+    n_iter: int,
+    cv_folds: int,
+    scoring: str,
+    random_state: int,
+) -> Candidate:
+    """The family's best hyperparameters by cross-validated ``scoring`` on these rows.
+
+    Each fold refits a copy of ``preprocess`` on its own training part, so no fold sees statistics
+    of the rows it is scored on. A family without a search space is scored as configured.
+    """
+    estimator = build_estimator(family, family_name, random_state)
+    pipeline = Pipeline([("preprocess", clone(preprocess)), (MODEL_STEP, estimator)])
+    cv = cv_splitter(target, cv_folds, random_state)
+    if not family.search:
+        scores = cross_val_score(pipeline, features, target, cv=cv, scoring=scoring, n_jobs=-1)
+        return _candidate(family_name, estimator, family.params, scores.mean(), scores.std())
+    search = RandomizedSearchCV(
+        pipeline,
+        {f"{MODEL_STEP}__{name}": distribution(values) for name, values in family.search.items()},
+        n_iter=n_iter,
+        cv=cv,
+        scoring=scoring,
+        n_jobs=-1,
+        refit=False,
+        random_state=random_state,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The total space of parameters")
+        search.fit(features, target)
+    best = search.best_index_
+    score = float(search.cv_results_["mean_test_score"][best])
+    if not math.isfinite(score):
+        raise UsageError(
+            f"every candidate of model family '{family_name}' failed to fit (setting 'search_space'); "
+            "run with --debug for the warnings"
+        )
+    params = {name.removeprefix(f"{MODEL_STEP}__"): value for name, value in search.best_params_.items()}
+    return _candidate(
+        family_name,
+        clone(estimator).set_params(**params),
+        {**family.params, **params},
+        score,
+        search.cv_results_["std_test_score"][best],
+    )
+
+
+def _candidate(
+    family_name: str, estimator: ClassifierMixin, params: dict[str, Any], score: float, std: float
+) -> Candidate:
+    return Candidate(
+        estimator=estimator,
+        score=CandidateScore(
+            family=family_name,
+            cv_score=float(score),
+            cv_score_std=float(std),
+            hyperparameters={name: plain(value) for name, value in params.items()},
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The selected family and every candidate's CV score: stored as model-version metadata."""
+
+    selected: str
+    cv_score: float
+    hyperparameters: dict[str, Any]
+    candidates: dict[str, float]
+
+    @classmethod
+    def of(cls, scores: Sequence[CandidateScore], best: int) -> Selection:
+        winner = scores[best]
+        return cls(winner.family, winner.cv_score, winner.hyperparameters, {s.family: s.cv_score for s in scores})
+
+    def as_metadata(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def select_best(candidates: Sequence[CandidateScore]) -> int:
+    """Index of the best candidate: highest CV score, then lowest spread, then family name."""
+    if not candidates:
+        raise ValueError("no candidates to select from")
+    ranked = sorted(
+        range(len(candidates)),
+        key=lambda i: (-candidates[i].cv_score, candidates[i].cv_score_std, candidates[i].family),
+    )
+    return ranked[0]
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly form of a hyperparameter value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
