@@ -1,0 +1,218 @@
+"""``e2e-train``: settings, a cheap check of the input, one pipeline run, and what to look at.
+
+ZenML, MLflow and scikit-learn are imported only after the settings parsed, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from e2e_common import contract
+from e2e_common.errors import QualityGateError, find_e2e_error, run_cli
+from e2e_training.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from e2e_common.stack import StackInfo
+
+PROGRAM = "e2e-train"
+STEP_FAILURE_LOGGERS = ("zenml.orchestrators.local.local_orchestrator",)
+MLFLOW_TRACKER_LOGGER = "zenml.integrations.mlflow.experiment_trackers.mlflow_experiment_tracker"
+HARMLESS_WARNINGS = ("Failed to disable MLflow autologging",)
+
+
+def main() -> None:
+    """Console script ``e2e-train``."""
+    argv = sys.argv[1:]
+    parsed: list[TrainingSettings] = []
+
+    def debug() -> bool:
+        return parsed[0].debug if parsed else "--debug" in argv
+
+    run_cli(lambda: train(argv, parsed.append), debug)
+
+
+def train(argv: Sequence[str], on_settings: Any = None) -> int:
+    """Run the training pipeline once with the settings of ``argv``; print the outcome."""
+    settings = TrainingSettings.from_cli(argv, prog=PROGRAM)
+    if on_settings is not None:
+        on_settings(settings)
+    from e2e_common.runtime import configure_runtime
+
+    configure_runtime(settings.debug)
+    frame = check_input(settings)
+    if not settings.debug:
+        leave_stderr_to_errors()
+
+    from e2e_common.stack import ensure_embedded_stack
+
+    stack = ensure_embedded_stack()
+    run_name = f"{contract.TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
+    print(f"Training model '{settings.model_name}' on stack '{stack.name}': run {run_name}", flush=True)
+    try:
+        run_training(settings, stack, frame, run_name)
+    except BaseException as exc:
+        discard_failed_version(settings.model_name, run_name, exc)
+        raise
+    print_outcome(settings, stack, run_name)
+    return 0
+
+
+def check_input(settings: TrainingSettings) -> pd.DataFrame:
+    """Read and check the data and the search space before anything is run; the data read."""
+    from e2e_training import data, split
+
+    frame = data.read_training_data(settings.data)
+    rules = data.derive_contract(frame, settings.target, settings.drop_columns)
+    train_rows, _ = split.prepare_splits(frame, rules, settings.test_size, not settings.no_drop_na)
+
+    from e2e_training import search
+
+    families = model_families(settings)
+    search.check_search_space(
+        {name: search.ModelFamily.model_validate(family) for name, family in families.items()}, settings.cv_scoring
+    )
+    search.cv_splitter(train_rows[rules.target], settings.cv_folds, settings.random_state)
+    return frame
+
+
+def model_families(settings: TrainingSettings) -> dict[str, dict[str, Any]]:
+    """The families to search, or with ``--no-hp-tuning`` the one configured model."""
+    if settings.no_hp_tuning:
+        configured = settings.no_hp_tuning_model.model_copy(update={"search": {}})
+        return {"configured_model": configured.model_dump(mode="json", by_alias=True)}
+    return {name: family.model_dump(mode="json", by_alias=True) for name, family in settings.search_space.items()}
+
+
+def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFrame, run_name: str) -> None:
+    """Configure the pipeline for this stack and these settings; run it once."""
+    from zenml import Model
+
+    from e2e_training.data import fingerprint
+    from e2e_training.pipelines import TRACKED_STEPS, training_pipeline
+
+    tracked = {name: {"experiment_tracker": stack.experiment_tracker} for name in TRACKED_STEPS}
+    configured = training_pipeline.with_options(
+        run_name=run_name,
+        model=Model(name=settings.model_name, description=contract.MODEL_DESCRIPTION),
+        enable_cache=not settings.no_cache,
+        steps=tracked if stack.mlflow_tracking_uri else None,
+    )
+    configured(
+        data_path=str(settings.data.resolve()) if settings.data else None,
+        data_fingerprint=fingerprint(frame),
+        target=settings.target,
+        drop_columns=list(settings.drop_columns),
+        test_size=settings.test_size,
+        drop_na=not settings.no_drop_na,
+        normalize=not settings.no_normalize,
+        families=model_families(settings),
+        n_iter=settings.n_iter,
+        cv_folds=settings.cv_folds,
+        cv_scoring=settings.cv_scoring,
+        random_state=settings.random_state,
+        drift_reference_rows=settings.drift_reference_rows,
+        model_name=settings.model_name,
+        target_env=settings.target_env.value,
+        promotion=settings.promotion,
+        min_train_accuracy=settings.min_train_accuracy,
+        min_test_accuracy=settings.min_test_accuracy,
+        fail_on_accuracy_quality_gates=settings.fail_on_accuracy_quality_gates,
+        notify_on_failure=settings.notify_on_failure,
+        notify_on_success=settings.notify_on_success,
+    )
+
+
+def discard_failed_version(model_name: str, run_name: str, exc: BaseException) -> None:
+    """Delete the unpromoted model version of a failed run; keep it when a quality gate refused it."""
+    from zenml.client import Client
+
+    try:
+        version = Client().get_pipeline_run(run_name).model_version
+    except Exception:  # noqa: BLE001 - the run may not have started
+        return
+    if version is None or version.stage is not None:
+        return
+    if isinstance(find_e2e_error(exc), QualityGateError):
+        print(f"Model '{model_name}' version {version.number} was refused by a quality gate; nothing promoted.")
+        return
+    try:
+        Client().delete_model_version(version.id)
+        print(f"Removed model '{model_name}' version {version.number} of the failed run.")
+    except Exception:  # noqa: BLE001 - the original failure is what to report
+        return
+
+
+def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -> None:
+    """Run, model version, metrics, promotion decision and where to look."""
+    from zenml.client import Client
+
+    from e2e_training import evaluate, report
+
+    run = Client().get_pipeline_run(run_name)
+    version = Client().get_model_version(settings.model_name, run.model_version.id)
+    metadata = version.run_metadata
+    metrics = metadata.get(contract.METADATA_METRICS, {})
+    decision = metadata.get(contract.METADATA_PROMOTION, {})
+    lines = [
+        ("Run", f"{run.name} ({run.status.value})"),
+        ("Model version", f"{settings.model_name} version {version.number}"),
+        *(("Metrics" if i == 0 else "", line) for i, line in enumerate(report.describe_metrics(metrics))),
+        ("Promotion", report.describe_decision(decision)),
+    ]
+    comparison = report.describe_comparison(decision)
+    if comparison:
+        lines.append(("", comparison))
+    lines.append(("ZenML dashboard", stack.dashboard_hint))
+    if stack.mlflow_ui_hint:
+        lines.append(("MLflow UI", stack.mlflow_ui_hint))
+    width = max(len(label) for label, _ in lines) + 2
+    for label, text in lines:
+        print(f"{label + ':' if label else '':<{width}}{text}")
+    if evaluate.TRAIN in metrics and evaluate.HOLDOUT in metrics:
+        failures = evaluate.accuracy_gate_failures(
+            evaluate.Scores(**metrics[evaluate.TRAIN]),
+            evaluate.Scores(**metrics[evaluate.HOLDOUT]),
+            settings.min_train_accuracy,
+            settings.min_test_accuracy,
+        )
+        for failure in failures:
+            print(f"warning: {failure} (pass --fail-on-accuracy-quality-gates to refuse such models)")
+
+
+def leave_stderr_to_errors() -> None:
+    """Library logs go to stdout only (ZenML's handler), without step tracebacks; --debug shows all.
+
+    stderr is left to the one ``error:`` line of a failure.
+    """
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    import zenml  # noqa: F401 - installs ZenML's log handlers, which write to stdout
+
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setLevel(logging.CRITICAL + 1)
+
+    class _WithoutTraceback(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.exc_info = None
+            record.exc_text = None
+            return True
+
+    class _WithoutHarmless(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return not str(record.msg).startswith(HARMLESS_WARNINGS)
+
+    for name in STEP_FAILURE_LOGGERS:
+        logging.getLogger(name).addFilter(_WithoutTraceback())
+    logging.getLogger(MLFLOW_TRACKER_LOGGER).addFilter(_WithoutHarmless())
+
+
+if __name__ == "__main__":
+    main()
