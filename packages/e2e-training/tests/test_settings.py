@@ -1,0 +1,72 @@
+import pytest
+
+from e2e_common.contract import Stage
+from e2e_common.data import DEFAULT_TARGET
+from e2e_common.errors import UsageError
+from e2e_training.settings import TrainingSettings, package_defaults
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ("E2E_MIN_TEST_ACCURACY", "E2E_N_ITER", "E2E_CONFIG", "E2E_TARGET_ENV", "E2E_DROP_COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_come_from_the_packaged_config():
+    settings = TrainingSettings.from_cli([])
+    defaults = package_defaults()
+    assert settings.target == DEFAULT_TARGET
+    assert settings.target_env is Stage.STAGING and settings.promotion == "metric"
+    assert settings.n_iter == defaults["n_iter"] and settings.cv_folds == defaults["cv_folds"]
+    assert {"random_forest", "decision_tree", "logistic_regression"} <= set(settings.search_space)
+    assert settings.no_hp_tuning is False and settings.drop_columns == []
+
+
+def test_flag_beats_environment_beats_config_file_beats_default(tmp_path, monkeypatch):
+    config = tmp_path / "train.yaml"
+    config.write_text("min_test_accuracy: 0.5\nn_iter: 3\n")
+    assert TrainingSettings.from_cli([]).min_test_accuracy == 0.9
+    from_file = TrainingSettings.from_cli(["--config", str(config)])
+    assert (from_file.min_test_accuracy, from_file.n_iter) == (0.5, 3)
+    monkeypatch.setenv("E2E_MIN_TEST_ACCURACY", "0.6")
+    assert TrainingSettings.from_cli(["--config", str(config)]).min_test_accuracy == 0.6
+    flagged = TrainingSettings.from_cli(["--config", str(config), "--min-test-accuracy", "0.7"])
+    assert flagged.min_test_accuracy == 0.7 and flagged.n_iter == 3
+
+
+def test_a_search_space_in_the_config_file_replaces_the_default(tmp_path):
+    config = tmp_path / "train.yaml"
+    config.write_text(
+        "search_space:\n  forest:\n    estimator: sklearn.ensemble.RandomForestClassifier\n"
+        "    search:\n      n_estimators: {int: [5, 10]}\n      max_depth: [2, null]\n"
+    )
+    settings = TrainingSettings.from_cli(["--config", str(config)])
+    assert list(settings.search_space) == ["forest"]
+    assert settings.search_space["forest"].search["max_depth"] == [2, None]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("search_space: {}\n", "at least one model family"),
+        ("search_space:\n  Forest:\n    estimator: sklearn.tree.DecisionTreeClassifier\n", "lower_snake_case"),
+        ("search_space:\n  f:\n    estimator: os.system\n", "search_space"),
+        ("search_space:\n  f:\n    estimator: sklearn.tree.X\n    search: {a: {int: [3, 1]}}\n", "below high"),
+        ("cv_folds: 1\n", "cv_folds"),
+    ],
+)
+def test_invalid_search_settings_name_the_setting(tmp_path, text, message):
+    config = tmp_path / "train.yaml"
+    config.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        TrainingSettings.from_cli(["--config", str(config)])
+
+
+def test_toggles_lists_and_stages_from_flags_and_environment(monkeypatch):
+    settings = TrainingSettings.from_cli(
+        ["--no-hp-tuning", "--no-drop-na", "--drop-columns", "mean radius,mean area", "--target-env", "production"]
+    )
+    assert settings.no_hp_tuning and settings.no_drop_na
+    assert settings.drop_columns == ["mean radius", "mean area"] and settings.target_env is Stage.PRODUCTION
+    monkeypatch.setenv("E2E_TARGET_ENV", "production")
+    assert TrainingSettings.from_cli([]).target_env is Stage.PRODUCTION

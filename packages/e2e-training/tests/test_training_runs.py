@@ -1,0 +1,188 @@
+"""``e2e-train`` end to end on the session's ZenML store, with real MLflow.
+
+The runs build on each other: the default model (version 1), a much weaker one that is not
+promoted, the weak one again with ``--promotion latest``, and a run refused by the accuracy gate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from e2e_common import contract
+from e2e_common.data import default_inference_data
+from e2e_common.schemas import DataContract, FeatureKind
+
+WEAK_FEATURE = "mean fractal dimension"
+
+
+def model_version(number: int, model_name: str = contract.DEFAULT_MODEL_NAME):
+    from zenml.client import Client
+
+    return Client().get_model_version(model_name, number)
+
+
+def step_statuses(run_name: str) -> dict[str, str]:
+    from zenml.client import Client
+
+    return {name: step.status.value for name, step in Client().get_pipeline_run(run_name).steps.items()}
+
+
+def printed(result, label: str) -> str:
+    """The text after ``label:`` in the CLI output."""
+    line = next(line for line in result.stdout.splitlines() if line.startswith(f"{label}:"))
+    return line.split(":", 1)[1].strip()
+
+
+@pytest.fixture(scope="module")
+def weak_columns() -> str:
+    from sklearn.datasets import load_breast_cancer
+
+    return ",".join(name for name in load_breast_cancer().feature_names if name != WEAK_FEATURE)
+
+
+@pytest.fixture(scope="module")
+def weak_run(first_run, run_train, weak_columns):
+    return run_train("--no-hp-tuning", "--drop-columns", weak_columns)
+
+
+@pytest.fixture(scope="module")
+def latest_run(weak_run, run_train, weak_columns):
+    return run_train("--no-hp-tuning", "--drop-columns", weak_columns, "--promotion", "latest")
+
+
+def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, staged_version):
+    assert staged_version() == 1
+    assert printed(first_run, "Model version") == f"{contract.DEFAULT_MODEL_NAME} version 1"
+    assert "promoted to staging: first version" in printed(first_run, "Promotion")
+    assert printed(first_run, "Run").startswith(contract.TRAINING_PIPELINE)
+    assert printed(first_run, "ZenML dashboard") == "zenml login --local"
+    assert printed(first_run, "MLflow UI").startswith("mlflow ui --backend-store-uri sqlite:///")
+    assert first_run.stderr == ""
+
+    version = model_version(1)
+    for name in (
+        contract.PREPROCESS_PIPELINE,
+        contract.MODEL,
+        contract.DATASET_TRN,
+        contract.DATASET_TST,
+        contract.DATA_CONTRACT,
+        contract.DRIFT_REFERENCE,
+    ):
+        assert version.get_artifact(name) is not None, name
+    assert version.get_model_artifact(contract.MODEL) is not None
+
+    data_contract = DataContract.model_validate(version.get_artifact(contract.DATA_CONTRACT).load())
+    assert data_contract.target == "target" and data_contract.classes == [0, 1]
+    reference = version.get_artifact(contract.DRIFT_REFERENCE).load()
+    assert list(reference.columns) == data_contract.feature_names and 0 < len(reference) <= 200
+
+    rows = default_inference_data()
+    features = version.get_artifact(contract.PREPROCESS_PIPELINE).load().transform(rows)
+    predicted = version.get_model_artifact(contract.MODEL).load().predict(features)
+    assert set(np.unique(predicted)) <= {0, 1} and len(predicted) == len(rows)
+
+    metadata = version.run_metadata
+    assert metadata[contract.METADATA_METRICS]["holdout"]["accuracy"] > 0.85
+    assert {"accuracy", "f1", "roc_auc"} <= set(metadata[contract.METADATA_METRICS]["train"])
+    assert metadata[contract.METADATA_SPLIT]["holdout_fraction"] == 0.2
+    assert metadata[contract.METADATA_PROMOTION]["promoted"] is True
+    assert metadata[contract.METADATA_CONTRACT_VERSION] == contract.CONTRACT_VERSION
+    selection = metadata[contract.METADATA_SELECTION]
+    assert set(selection["candidates"]) == {"random_forest", "decision_tree", "logistic_regression"}
+    assert selection["cv_score"] == max(selection["candidates"].values())
+    assert metadata[contract.METADATA_MLFLOW_REGISTRY_VERSION]
+
+
+def test_first_run_is_registered_and_aliased_in_mlflow(first_run):
+    import mlflow
+    from zenml.client import Client
+
+    mlflow.set_tracking_uri(Client().active_stack.experiment_tracker.get_tracking_uri())
+    registry_version = model_version(1).run_metadata[contract.METADATA_MLFLOW_REGISTRY_VERSION]
+    aliased = mlflow.MlflowClient().get_model_version_by_alias(contract.DEFAULT_MODEL_NAME, "staging")
+    assert str(aliased.version) == str(registry_version)
+    metrics = mlflow.get_run(aliased.run_id).data.metrics
+    assert {"holdout_accuracy", "train_accuracy", "holdout_f1"} <= set(metrics)
+
+
+def test_a_much_weaker_model_is_not_promoted_and_the_output_says_why(weak_run, staged_version):
+    assert weak_run.returncode == 0, weak_run.stdout + weak_run.stderr
+    assert staged_version() == 1
+    decision = printed(weak_run, "Promotion")
+    assert decision.startswith("not promoted to staging: holdout accuracy")
+    assert "is below" in decision and "of version 1 on the same" in decision
+    assert "version 1 at staging" in weak_run.stdout
+    promotion = model_version(2).run_metadata[contract.METADATA_PROMOTION]
+    assert promotion["promoted"] is False and promotion["new_score"] < promotion["current_score"]
+    assert promotion["compared_rows"] == model_version(1).run_metadata[contract.METADATA_SPLIT]["holdout_rows"]
+    contract_v2 = DataContract.model_validate(model_version(2).get_artifact(contract.DATA_CONTRACT).load())
+    assert contract_v2.feature_names == [WEAK_FEATURE]
+
+
+def test_promotion_latest_promotes_and_is_never_served_from_cache(latest_run, staged_version):
+    assert latest_run.returncode == 0, latest_run.stdout + latest_run.stderr
+    assert staged_version() == 3
+    assert printed(latest_run, "Promotion").startswith("promoted to staging: --promotion latest")
+    statuses = step_statuses(printed(latest_run, "Run").split()[0])
+    assert statuses["load_data"] == "cached" and statuses["score_configured_model"] == "cached"
+    for name in ("select_model", "train_model", "evaluate_model", "promote_model"):
+        assert statuses[name] == "completed", name
+
+
+def test_the_accuracy_gate_with_the_fail_flag_exits_3_and_changes_no_stage(
+    latest_run, run_train, staged_version, weak_columns
+):
+    before = staged_version()
+    result = run_train(
+        "--no-hp-tuning", "--drop-columns", weak_columns, "--min-test-accuracy", "0.99", "--fail-on-accuracy-quality-gates"
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: holdout accuracy")
+    assert "Traceback" not in result.stdout + result.stderr
+    assert staged_version() == before
+
+
+@pytest.fixture(scope="module")
+def multiclass_csv(tmp_path_factory) -> str:
+    rng = np.random.default_rng(7)
+    rows = 240
+    species = rng.choice(["setosa", "versicolor", "virginica"], size=rows)
+    offset = pd.Series(species).map({"setosa": 0.0, "versicolor": 2.0, "virginica": 4.0}).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "length": offset + rng.normal(0, 0.5, rows),
+            "width": rng.normal(0, 1, rows),
+            "colour": np.where(species == "virginica", "purple", rng.choice(["white", "blue"], size=rows)),
+            "wild": rng.choice([True, False], size=rows),
+            "species": species,
+        }
+    )
+    frame.loc[rng.choice(rows, 20, replace=False), "length"] = np.nan
+    frame.loc[rng.choice(rows, 20, replace=False), "colour"] = np.nan
+    path = tmp_path_factory.mktemp("data") / "flowers.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_a_csv_with_categories_missing_values_and_a_multiclass_text_target_trains_and_is_promoted(
+    run_train, multiclass_csv, staged_version
+):
+    result = run_train("--data", multiclass_csv, "--target", "species", "--model-name", "flowers", "--no-drop-na")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert staged_version("flowers") == 1
+    assert "promoted to staging: first version" in printed(result, "Promotion")
+    version = model_version(1, "flowers")
+    data_contract = DataContract.model_validate(version.get_artifact(contract.DATA_CONTRACT).load())
+    assert data_contract.classes == ["setosa", "versicolor", "virginica"]
+    assert data_contract.feature("colour").kind is FeatureKind.CATEGORICAL
+    assert data_contract.feature("wild").kind is FeatureKind.BOOLEAN
+    metrics = version.run_metadata[contract.METADATA_METRICS]["holdout"]
+    assert metrics["accuracy"] > 0.6 and "roc_auc" in metrics and "f1" in metrics
+    assert version.run_metadata[contract.METADATA_SPLIT]["train_rows"] + metrics["rows"] == 240
+
+
+def test_modules_come_from_this_checkout(e2e_modules_from_checkout):
+    assert set(e2e_modules_from_checkout) == {"e2e_common", "e2e_training"}
