@@ -20,3 +20,24 @@ def configure_runtime(debug: bool) -> None:
         for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
+
+
+def release_zenml_log_store() -> None:
+    """Shut down the active stack's log store if ZenML is loaded; call before the process exits.
+
+    ZenML 0.98 leaves its OpenTelemetry log handler alive; on Python 3.12+ its flush at
+    interpreter shutdown starts a thread, which fails and prints a traceback on stderr.
+    """
+    import sys
+
+    if "zenml.client" not in sys.modules:
+        return
+    try:
+        from zenml.client import Client
+
+        log_store = Client().active_stack.log_store
+    except Exception:  # noqa: BLE001 - nothing to release when the stack cannot be read
+        return
+    deactivate = getattr(log_store, "deactivate", None)
+    if callable(deactivate):
+        deactivate()
