@@ -35,6 +35,15 @@ class InferenceResult:
 
 def run_inference(settings: InferenceSettings, say: Callable[[str], None] = print) -> InferenceResult:
     """Resolve the version at the stage, check the rows, run the pipeline, write ``--output``."""
+    from e2e_common.runtime import release_zenml_log_store
+
+    try:
+        return _run_inference(settings, say)
+    finally:
+        release_zenml_log_store()
+
+
+def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> InferenceResult:
     from e2e_common.runtime import configure_runtime
 
     if not settings.debug:
@@ -79,9 +88,9 @@ def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResul
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
 
-    from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, PREDICTIONS
+    from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.drift import DriftDecision
-    from e2e_inference.pipelines import inference_pipeline
+    from e2e_inference.pipelines import PREDICT_STEP, REPORT_STEP, inference_pipeline
 
     configured = inference_pipeline.with_options(
         model=Model(name=version.model_name, version=version.version_number),
@@ -103,20 +112,20 @@ def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResul
         model_description=version.describe(),
     )
     run = Client().get_pipeline_run(run.id)
-    predict_step = run.steps["predict"]
+    predict_step = run.steps[PREDICT_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]
     result = InferenceResult(
         model_name=version.model_name,
         model_version=version.version_name,
         stage=version.stage,
         run_name=run.name,
-        rows_scored=int(predictions.run_metadata.get("inference", {}).get("rows", 0)) or len(predictions.load()),
+        rows_scored=int(predictions.run_metadata.get(METADATA_INFERENCE, {}).get("rows", 0)),
         source=source,
         predictions_version=str(predictions.version),
         cached=predict_step.status == ExecutionStatus.CACHED,
     )
-    if "drift_report" in run.steps:
-        report_step = run.steps["drift_report"]
+    if REPORT_STEP in run.steps:
+        report_step = run.steps[REPORT_STEP]
         decision = DriftDecision.from_dict(report_step.outputs[DRIFT_DECISION][0].load())
         result.drift_summary = decision.summary()
         result.drift_report_version = str(report_step.outputs[DRIFT_REPORT][0].version)
@@ -134,17 +143,19 @@ def _write_output(result: InferenceResult, path: Path) -> Path:
 
 
 def _print_result(result: InferenceResult, say: Callable[[str], None]) -> None:
+    from e2e_common.contract import DRIFT_REPORT, PREDICTIONS
+
     if result.drift_summary is None:
         say("Drift check: skipped (--no-drift-check)")
     else:
         say(result.drift_summary[0].upper() + result.drift_summary[1:])
-        say(f"Drift report: artifact 'drift_report' version {result.drift_report_version}")
+        say(f"Drift report: artifact '{DRIFT_REPORT}' version {result.drift_report_version}")
     reused = " (reused from an earlier run with the same model version and input)" if result.cached else ""
     say(
         f"Scored {result.rows_scored} rows with model '{result.model_name}' version {result.model_version}"
         f" (stage '{result.stage}'){reused}"
     )
-    say(f"Predictions: artifact 'predictions' version {result.predictions_version} (run {result.run_name})")
+    say(f"Predictions: artifact '{PREDICTIONS}' version {result.predictions_version} (run {result.run_name})")
     if result.output is not None:
         say(f"Predictions written to {result.output}")
 

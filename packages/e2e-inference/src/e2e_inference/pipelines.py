@@ -9,7 +9,9 @@ from e2e_common.contract import DATA_CONTRACT, DRIFT_REFERENCE, MODEL, PREPROCES
 from e2e_common.notify import notify_failure_hook
 from e2e_inference.steps import drift_gate, drift_report, load_rows, notify_success, predict
 
+REPORT_STEP = "drift_report"
 GATE_STEP = "drift_gate"
+PREDICT_STEP = "predict"
 
 
 @pipeline(on_failure=notify_failure_hook, execution_mode=ExecutionMode.FAIL_FAST)
@@ -47,11 +49,12 @@ def inference_pipeline(
             drift_share,
             na_drift_tolerance,
             drift_sample_rows,
+            id=REPORT_STEP,
         )
         drift_gate(decision, id=GATE_STEP)
         after.append(GATE_STEP)
     predictions = predict(
-        rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column, after=after
+        rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column, id=PREDICT_STEP, after=after
     )
     if notify_on_success:
         notify_success(predictions, model_description)
