@@ -42,9 +42,12 @@ def shifted_csv(tmp_path_factory):
     return path
 
 
-def test_no_drift_check_scores_drifted_rows(default_version, shifted_csv):
-    result, said = infer("--model-name", default_version, "--data", str(shifted_csv), "--no-drift-check")
+def test_no_drift_check_scores_drifted_rows(default_version, shifted_csv, capfd):
+    result, said = infer(
+        "--model-name", default_version, "--data", str(shifted_csv), "--no-drift-check", "--notify-on-success"
+    )
     assert "Drift check: skipped (--no-drift-check)" in said
+    assert "notification: e2e-infer run" in capfd.readouterr().out
     assert result.drift_summary is None and result.rows_scored == 28
     assert len(load_predictions(result.predictions_version)) == 28
 
