@@ -43,13 +43,20 @@ def train(argv: Sequence[str], on_settings: Any = None) -> int:
     settings = TrainingSettings.from_cli(argv, prog=PROGRAM)
     if on_settings is not None:
         on_settings(settings)
-    from e2e_common.runtime import configure_runtime
+    from e2e_common.runtime import configure_runtime, release_zenml_log_store
 
     configure_runtime(settings.debug)
     frame = check_input(settings)
     if not settings.debug:
         leave_stderr_to_errors()
+    try:
+        return train_checked(settings, frame)
+    finally:
+        release_zenml_log_store()
 
+
+def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
+    """Run the pipeline on input that passed the checks; print the outcome."""
     from e2e_common.stack import ensure_embedded_stack
 
     stack = ensure_embedded_stack()
@@ -117,6 +124,7 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
         cv_folds=settings.cv_folds,
         cv_scoring=settings.cv_scoring,
         random_state=settings.random_state,
+        parallel_backend=settings.parallel_backend,
         drift_reference_rows=settings.drift_reference_rows,
         model_name=settings.model_name,
         target_env=settings.target_env.value,
