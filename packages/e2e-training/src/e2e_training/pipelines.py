@@ -40,6 +40,7 @@ def training_pipeline(
     cv_folds: int,
     cv_scoring: str,
     random_state: int,
+    parallel_backend: str,
     drift_reference_rows: int,
     model_name: str,
     target_env: str,
@@ -67,6 +68,7 @@ def training_pipeline(
             cv_folds,
             cv_scoring,
             random_state,
+            parallel_backend,
             id=search_step_id(family_name, family),
         )
         for family_name, family in families.items()

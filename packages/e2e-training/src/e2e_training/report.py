@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
-from e2e_training.evaluate import HOLDOUT, TRAIN
+from e2e_training.evaluate import HOLDOUT, TRAIN, Scores
+
+SCORE_NAMES = [field.name for field in fields(Scores) if field.name != "rows"]
 
 
 def describe_scores(name: str, scores: Mapping[str, Any]) -> str:
     """``holdout accuracy 0.9630, f1 0.9710, roc_auc 0.9950 (108 rows)``."""
-    values = ", ".join(f"{metric} {scores[metric]:.4f}" for metric in ("accuracy", "f1", "roc_auc") if metric in scores)
+    values = ", ".join(f"{metric} {scores[metric]:.4f}" for metric in SCORE_NAMES if metric in scores)
     return f"{name} {values} ({scores.get('rows', '?')} rows)"
 
 

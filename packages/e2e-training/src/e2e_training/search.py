@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -122,17 +123,20 @@ def search_family(
     cv_folds: int,
     scoring: str,
     random_state: int,
+    parallel_backend: str = "threading",
 ) -> Candidate:
     """The family's best hyperparameters by cross-validated ``scoring`` on these rows.
 
     Each fold refits a copy of ``preprocess`` on its own training part, so no fold sees statistics
-    of the rows it is scored on. A family without a search space is scored as configured.
+    of the rows it is scored on. A family without a search space is scored as configured. Folds
+    and candidates run in parallel on all cores through joblib's ``parallel_backend``.
     """
     estimator = build_estimator(family, family_name, random_state)
     pipeline = Pipeline([("preprocess", clone(preprocess)), (MODEL_STEP, estimator)])
     cv = cv_splitter(target, cv_folds, random_state)
     if not family.search:
-        scores = cross_val_score(pipeline, features, target, cv=cv, scoring=scoring, n_jobs=-1)
+        with joblib.parallel_backend(parallel_backend):
+            scores = cross_val_score(pipeline, features, target, cv=cv, scoring=scoring, n_jobs=-1)
         return _candidate(family_name, estimator, family.params, scores.mean(), scores.std())
     search = RandomizedSearchCV(
         pipeline,
@@ -144,7 +148,7 @@ def search_family(
         refit=False,
         random_state=random_state,
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), joblib.parallel_backend(parallel_backend):
         warnings.filterwarnings("ignore", message="The total space of parameters")
         search.fit(features, target)
     best = search.best_index_

@@ -107,6 +107,7 @@ class TrainingSettings(E2ESettings):
     n_iter: CliSuppress[int] = Field(default_factory=_default("n_iter"), ge=1)
     cv_folds: CliSuppress[int] = Field(default_factory=_default("cv_folds"), ge=2)
     cv_scoring: CliSuppress[str] = Field(default_factory=_default("cv_scoring"), min_length=1)
+    parallel_backend: CliSuppress[Literal["threading", "loky"]] = Field(default_factory=_default("parallel_backend"))
     random_state: CliSuppress[int] = Field(default_factory=_default("random_state"), ge=0)
     drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
 

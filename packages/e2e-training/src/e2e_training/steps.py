@@ -120,6 +120,7 @@ def search_model_family(
     cv_folds: int,
     cv_scoring: str,
     random_state: int,
+    parallel_backend: str,
 ) -> Annotated[ClassifierMixin, ArtifactConfig(name=contract.MODEL_CANDIDATE)]:
     """The family's best unfitted candidate; its CV score is metadata of the output."""
     rules = _contract(data_contract)
@@ -134,6 +135,7 @@ def search_model_family(
         cv_folds=cv_folds,
         scoring=cv_scoring,
         random_state=random_state,
+        parallel_backend=parallel_backend,
     )
     log_metadata(metadata=candidate_metadata(candidate.score), infer_artifact=True)
     logger.info("%s: cv %s %.4f", family_name, cv_scoring, candidate.score.cv_score)
