@@ -49,7 +49,7 @@ def weak_run(first_run, run_train, weak_columns):
 
 @pytest.fixture(scope="module")
 def latest_run(weak_run, run_train, weak_columns):
-    return run_train("--no-hp-tuning", "--drop-columns", weak_columns, "--promotion", "latest")
+    return run_train("--no-hp-tuning", "--drop-columns", weak_columns, "--promotion", "latest", "--notify-on-success")
 
 
 def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, staged_version):
@@ -127,8 +127,14 @@ def test_promotion_latest_promotes_and_is_never_served_from_cache(latest_run, st
     assert printed(latest_run, "Promotion").startswith("promoted to staging: --promotion latest")
     statuses = step_statuses(printed(latest_run, "Run").split()[0])
     assert statuses["load_data"] == "cached" and statuses["score_configured_model"] == "cached"
-    for name in ("select_model", "train_model", "evaluate_model", "promote_model"):
+    for name in ("select_model", "train_model", "evaluate_model", "promote_model", "notify_success"):
         assert statuses[name] == "completed", name
+
+
+def test_success_is_notified_with_the_decision_and_the_metrics(latest_run):
+    notification = next(line for line in latest_run.stdout.splitlines() if line.startswith("notification: "))
+    assert "version 3" in notification and "holdout accuracy" in notification
+    assert "promoted to staging: --promotion latest" in notification
 
 
 def test_the_accuracy_gate_with_the_fail_flag_exits_3_and_changes_no_stage(
@@ -136,13 +142,24 @@ def test_the_accuracy_gate_with_the_fail_flag_exits_3_and_changes_no_stage(
 ):
     before = staged_version()
     result = run_train(
-        "--no-hp-tuning", "--drop-columns", weak_columns, "--min-test-accuracy", "0.99", "--fail-on-accuracy-quality-gates"
+        "--no-hp-tuning",
+        "--drop-columns",
+        weak_columns,
+        "--min-test-accuracy",
+        "0.99",
+        "--fail-on-accuracy-quality-gates",
+        "--no-cache",
     )
     assert result.returncode == 3, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: holdout accuracy")
     assert "Traceback" not in result.stdout + result.stderr
     assert staged_version() == before
+    assert "failed in step 'evaluate_model': QualityGateError" in result.stdout
+    run_name = result.stdout.split(": run ", 1)[1].split()[0]
+    assert "cached" not in step_statuses(run_name).values()
+    refused = model_version(4).run_metadata[contract.METADATA_PROMOTION]
+    assert refused["promoted"] is False and refused["reason"].startswith("quality gate: holdout accuracy")
 
 
 @pytest.fixture(scope="module")
