@@ -61,6 +61,9 @@ def probability_column(class_label: object) -> str:
 
 # Added for e2e-inference: a step output and metadata keys of an inference run.
 DRIFT_DECISION = "drift_decision"
+DRIFT_SAMPLE = "drift_sample"
+SCORING_PLAN = "scoring_plan"
+PREDICTION_PART = "prediction_part"
 METADATA_DRIFT = "drift"
 METADATA_INFERENCE = "inference"
 

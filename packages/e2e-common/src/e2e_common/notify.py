@@ -25,14 +25,32 @@ def notify(message: str) -> bool:
 
 
 def notify_failure_hook(exception: BaseException) -> None:
-    """ZenML ``on_failure`` hook: notify unless the pipeline ran with ``notify_on_failure=False``."""
-    from zenml import get_step_context
+    """ZenML ``on_failure`` hook: notify unless the pipeline ran with ``notify_on_failure=False``.
 
-    context = get_step_context()
-    parameters = context.pipeline_run.config.parameters or {}
+    Static pipelines call it inside the failed step; dynamic pipelines once for the run.
+    """
+    pipeline_name, run_name, step_name, parameters = _failure_context()
     if not parameters.get(NOTIFY_ON_FAILURE_PARAMETER, True):
         return
+    where = f" in step '{step_name}'" if step_name else ""
     notify(
-        f"pipeline '{context.pipeline.name}' run '{context.pipeline_run.name}' failed in step "
-        f"'{context.step_run.name}': {type(exception).__name__}: {exception}"
+        f"pipeline '{pipeline_name}' run '{run_name}' failed{where}: {type(exception).__name__}: {exception}"
     )
+
+
+def _failure_context() -> tuple[str, str, str | None, dict]:
+    """Pipeline name, run name, step name (if any) and run parameters of the failing run."""
+    from zenml import get_step_context
+
+    try:
+        context = get_step_context()
+    except RuntimeError:
+        from zenml.execution.pipeline.dynamic.run_context import DynamicPipelineRunContext
+
+        run_context = DynamicPipelineRunContext.get()
+        if run_context is None:
+            return "unknown", "unknown", None, {}
+        run = run_context.run
+        return run_context.pipeline.name, run.name, None, dict(run.config.parameters or {})
+    parameters = dict(context.pipeline_run.config.parameters or {})
+    return context.pipeline.name, context.pipeline_run.name, context.step_run.name, parameters

@@ -135,13 +135,13 @@ def coerce_column(column: pd.Series, kind: FeatureKind) -> pd.Series:
     """
     if kind is FeatureKind.NUMERIC:
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-            return column.astype("float64")
+            return column.astype("float64", copy=False)
         converted = pd.to_numeric(column, errors="coerce")
         _raise_on_lost_values(column, converted, "a number")
         return converted.astype("float64")
     if kind is FeatureKind.BOOLEAN:
         if pd.api.types.is_bool_dtype(column):
-            return column.astype("float64")
+            return column.astype("float64", copy=False)
         words = column.map(lambda value: value if pd.isna(value) else str(value).strip().lower())
         converted = words.map(lambda w: 1.0 if w in _TRUE_WORDS else 0.0 if w in _FALSE_WORDS else np.nan)
         _raise_on_lost_values(column, converted, "true or false")

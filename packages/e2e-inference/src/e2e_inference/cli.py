@@ -31,6 +31,7 @@ class InferenceResult:
     drift_report_version: str | None = None
     output: Path | None = None
     unseen_categories: dict[str, int] = field(default_factory=dict)
+    by_reference: bool = False
 
 
 def run_inference(settings: InferenceSettings, say: Callable[[str], None] = print) -> InferenceResult:
@@ -59,38 +60,65 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
     if settings.output is not None:
         check_output_path(settings.output)
 
+    referenced = _start_referencing(settings)
+
     from e2e_common.stack import ensure_embedded_stack
-    from e2e_inference.inputs import check_rows, read_input
     from e2e_inference.resolve import resolve_version
 
     ensure_embedded_stack(say)
     version = resolve_version(settings.model_name, settings.stage)
     say(f"Scoring with {version.describe()}")
-    rows = read_input(settings.data)
-    validated = check_rows(rows.frame, version.contract, settings.id_column, rows.source)
-    say(f"Input: {rows.source}: {len(rows.frame)} rows ({rows.fingerprint[:19]}...)")
-    if validated.unseen_categories:
-        counts = ", ".join(f"{column}: {count}" for column, count in validated.unseen_categories.items())
-        say(f"Unseen categories (scored as unknown), rows per column: {counts}")
-    else:
-        say("Unseen categories: none")
+    if referenced is not None:
+        from e2e_inference.inputs import check_columns
 
-    result = _run_pipeline(settings, version, rows.source, rows.fingerprint, say)
-    result.unseen_categories = validated.unseen_categories
+        source = referenced.result()
+        check_columns(source, version.contract, settings.id_column)
+        say(
+            f"Input: {source.uri}: {source.rows} rows, {source.size_bytes} bytes ({source.fingerprint[:19]}...), "
+            f"recorded by reference and scored in chunks of {settings.chunk_size} rows"
+        )
+        result = _run_pipeline(settings, version, source.uri, source.fingerprint, say, source)
+    else:
+        from e2e_inference.inputs import check_rows, read_input
+
+        rows = read_input(settings.data)
+        validated = check_rows(rows.frame, version.contract, settings.id_column, rows.source)
+        say(f"Input: {rows.source}: {len(rows.frame)} rows ({rows.fingerprint[:19]}...)")
+        if validated.unseen_categories:
+            counts = ", ".join(f"{column}: {count}" for column, count in validated.unseen_categories.items())
+            say(f"Unseen categories (scored as unknown), rows per column: {counts}")
+        else:
+            say("Unseen categories: none")
+        result = _run_pipeline(settings, version, rows.source, rows.fingerprint, say)
+        result.unseen_categories = validated.unseen_categories
     if settings.output is not None:
         result.output = _write_output(result, settings.output)
     _print_result(result, say)
     return result
 
 
-def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResult:
+def _start_referencing(settings: InferenceSettings):
+    """For a --data file above the size threshold: its reference, computed while ZenML loads."""
+    if settings.data is None or Path(settings.data).stat().st_size <= settings.reference_above_bytes:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    from e2e_inference.sources import reference_input
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    referenced = pool.submit(reference_input, Path(settings.data))
+    pool.shutdown(wait=False)
+    return referenced
+
+
+def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -> InferenceResult:
     from zenml import Model
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
 
     from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.drift import DriftDecision
-    from e2e_inference.pipelines import PREDICT_STEP, REPORT_STEP, inference_pipeline
+    from e2e_inference.pipelines import PREDICT_STEP, PUBLISH_STEP, REPORT_STEP, inference_pipeline
 
     configured = inference_pipeline.with_options(
         model=Model(name=version.model_name, version=version.version_number),
@@ -101,6 +129,9 @@ def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResul
         model_version=version.version_name,
         data_fingerprint=fingerprint,
         data_path=None if settings.data is None else str(Path(settings.data).resolve()),
+        input_reference=None if reference is None else reference.model_dump(mode="json"),
+        chunk_size=settings.chunk_size,
+        partitions=settings.scoring_partitions(),
         id_column=settings.id_column,
         reference_artifact=version.reference_artifact,
         drift_check=not settings.no_drift_check,
@@ -112,8 +143,9 @@ def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResul
         model_description=version.describe(),
     )
     run = Client().get_pipeline_run(run.id)
-    predict_step = run.steps[PREDICT_STEP]
+    predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]
+    scoring_steps = [step for name, step in run.steps.items() if name == PREDICT_STEP or name.startswith("score_partition")]
     result = InferenceResult(
         model_name=version.model_name,
         model_version=version.version_name,
@@ -122,7 +154,8 @@ def _run_pipeline(settings, version, source, fingerprint, say) -> InferenceResul
         rows_scored=int(predictions.run_metadata.get(METADATA_INFERENCE, {}).get("rows", 0)),
         source=source,
         predictions_version=str(predictions.version),
-        cached=predict_step.status == ExecutionStatus.CACHED,
+        cached=bool(scoring_steps) and all(step.status == ExecutionStatus.CACHED for step in scoring_steps),
+        by_reference=reference is not None,
     )
     if REPORT_STEP in run.steps:
         report_step = run.steps[REPORT_STEP]
@@ -136,9 +169,11 @@ def _write_output(result: InferenceResult, path: Path) -> Path:
     from zenml.client import Client
 
     from e2e_common.contract import PREDICTIONS
-    from e2e_inference.output import write_table_atomically
+    from e2e_inference.output import write_parts_atomically, write_table_atomically
 
     predictions = Client().get_artifact_version(PREDICTIONS, result.predictions_version).load()
+    if result.by_reference:
+        return write_parts_atomically(predictions.parts, path)
     return write_table_atomically(predictions, path)
 
 

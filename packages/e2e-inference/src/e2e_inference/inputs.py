@@ -11,6 +11,7 @@ import pandas as pd
 from e2e_common.data import check_readable_file, default_inference_data, read_table
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract, ValidatedRows
+from e2e_inference.sources import InputReference
 
 DEFAULT_SOURCE = "the held-out slice of the default data set"
 FINGERPRINT_BLOCK = 1 << 20
@@ -67,3 +68,12 @@ def rows_to_score(rows: pd.DataFrame, contract: DataContract, id_column: str | N
     if id_column is not None and id_column not in keep:
         keep.append(id_column)
     return rows[keep]
+
+
+def check_columns(source: InputReference, contract: DataContract, id_column: str | None) -> None:
+    """DataError naming the contract's feature columns (and the id column) a referenced input lacks."""
+    missing = [name for name in contract.feature_names if name not in source.columns]
+    if missing:
+        raise DataError(f"{source.uri}: missing feature columns: {', '.join(missing)}")
+    if id_column is not None and id_column not in source.columns:
+        raise DataError(f"{source.uri}: id column '{id_column}' not found (setting 'id_column')")

@@ -10,6 +10,8 @@ from e2e_common.contract import Stage
 from e2e_common.settings import E2ESettings
 
 DEFAULT_DRIFT_SAMPLE_ROWS = 10_000
+DEFAULT_CHUNK_SIZE = 250_000
+DEFAULT_REFERENCE_ABOVE_BYTES = 64 * 1024 * 1024
 
 
 class InferenceSettings(E2ESettings):
@@ -38,3 +40,23 @@ class InferenceSettings(E2ESettings):
         ge=100,
         description="rows of the reference and of the input (a deterministic sample) the drift check compares",
     )
+    chunk_size: int = Field(
+        DEFAULT_CHUNK_SIZE, ge=1, description="rows read, scored and written at a time (bounds memory)"
+    )
+    partitions: int = Field(
+        0,
+        ge=0,
+        description="scoring steps a large input is split into, run in parallel (0: one per CPU core)",
+    )
+    reference_above_bytes: int = Field(
+        DEFAULT_REFERENCE_ABOVE_BYTES,
+        ge=0,
+        description="a --data file larger than this is recorded by reference (URI, size, sha256) instead of "
+        "copied into the artifact store, and scored in partitions",
+    )
+
+    def scoring_partitions(self) -> int:
+        """The number of scoring steps: the setting, or one per CPU core."""
+        import os
+
+        return self.partitions or os.cpu_count() or 1

@@ -6,6 +6,7 @@ result is reused only for the same model version and the same input content.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pandas as pd
@@ -16,17 +17,31 @@ from e2e_common.contract import (
     DRIFT_DECISION,
     DRIFT_REFERENCE,
     DRIFT_REPORT,
+    DRIFT_SAMPLE,
     INFERENCE_INPUT,
     METADATA_DRIFT,
     METADATA_INFERENCE,
+    PREDICTION_PART,
     PREDICTIONS,
+    SCORING_PLAN,
 )
+from e2e_common.errors import DataError
 from e2e_common.notify import notify
 from e2e_common.schemas import FeatureKind
 from e2e_inference.drift import DriftDecision, enforce, run_drift_check
 from e2e_inference.inputs import check_rows, read_input, rows_to_score
+from e2e_inference.output import PredictionsReference, ScoredPart, write_part
 from e2e_inference.predict import score_chunk
 from e2e_inference.resolve import load_contract
+from e2e_inference.sources import (
+    InputReference,
+    Partition,
+    iter_partition_chunks,
+    plan_partitions,
+    sample_input,
+)
+
+PART_FILE_NAME = "predictions.parquet"
 
 
 @step
@@ -146,7 +161,117 @@ def predict(
 
 
 @step(enable_cache=False)
-def notify_success(predictions: pd.DataFrame, model_description: str) -> None:
+def notify_success(predictions: Any, model_description: str) -> None:
     """Tell the stack's alerter (or the log) that the run scored its rows."""
     run = get_step_context().pipeline_run
-    notify(f"e2e-infer run '{run.name}' scored {len(predictions)} rows with {model_description}")
+    rows = predictions.rows if isinstance(predictions, PredictionsReference) else len(predictions)
+    notify(f"e2e-infer run '{run.name}' scored {rows} rows with {model_description}")
+
+
+@step
+def record_input(reference: dict) -> Annotated[InputReference, INFERENCE_INPUT]:
+    """The large input by reference (URI, size, content fingerprint, rows), not a copy."""
+    source = InputReference.model_validate(reference)
+    log_metadata(
+        metadata={
+            METADATA_INFERENCE: {
+                "source": source.uri,
+                "fingerprint": source.fingerprint,
+                "size_bytes": source.size_bytes,
+                "rows": source.rows,
+                "stored": False,
+            }
+        },
+        infer_artifact=True,
+        artifact_name=INFERENCE_INPUT,
+    )
+    return source
+
+
+@step
+def sample_rows(
+    source: InputReference, data_contract: dict, id_column: str | None, max_rows: int
+) -> Annotated[pd.DataFrame, DRIFT_SAMPLE]:
+    """A bounded deterministic sample of the input, checked against the contract: the drift check's rows."""
+    contract = load_contract(data_contract)
+    sample = sample_input(source, max_rows)
+    check_rows(sample, contract, id_column, source.uri)
+    return rows_to_score(sample, contract, id_column)
+
+
+@step
+def plan_scoring(source: InputReference, partitions: int) -> Annotated[list[Partition], SCORING_PLAN]:
+    """Split the input into partitions that scoring steps read in parallel."""
+    return plan_partitions(source, partitions)
+
+
+@step
+def score_partition(
+    partition: Partition,
+    preprocess_pipeline: Any,
+    model: Any,
+    model_version: str,
+    model_version_id: str,
+    chunk_size: int,
+    id_column: str | None = None,
+) -> Annotated[ScoredPart, PREDICTION_PART]:
+    """Score one partition chunk by chunk, streaming its predictions to Parquet in the artifact store."""
+    from zenml.io import fileio
+
+    folder = get_step_context().get_output_artifact_uri(PREDICTION_PART)
+    fileio.makedirs(folder)
+    part_uri = f"{folder}/{PART_FILE_NAME}"
+
+    def scored() -> Iterator[pd.DataFrame]:
+        first_row = partition.first_row
+        for chunk in iter_partition_chunks(partition, chunk_size):
+            try:
+                yield score_chunk(
+                    chunk, preprocess_pipeline, model, model_version=model_version, id_column=id_column,
+                    first_row=first_row,
+                )
+            except DataError as exc:
+                raise DataError(f"{partition.source.uri}: {exc}") from exc
+            first_row += len(chunk)
+
+    rows = write_part(scored(), part_uri)
+    return ScoredPart(index=partition.index, uri=part_uri, rows=rows)
+
+
+@step(enable_cache=False)
+def publish_predictions(
+    parts: list[ScoredPart], model_version: str, model_version_id: str, input_fingerprint: str
+) -> Annotated[PredictionsReference, PREDICTIONS]:
+    """The run's ``predictions``: a new artifact version that references the scored parts."""
+    import pyarrow.parquet as pq
+    from zenml.io import fileio
+
+    parts = sorted(parts, key=lambda part: part.index)
+    columns: list[str] = []
+    for part in parts:
+        if part.rows:
+            with fileio.open(part.uri, "rb") as source:
+                columns = list(pq.ParquetFile(source).schema_arrow.names)
+            break
+    reference = PredictionsReference(
+        parts=parts,
+        rows=sum(part.rows for part in parts),
+        columns=columns,
+        model_version=model_version,
+        input_fingerprint=input_fingerprint,
+    )
+    log_metadata(
+        metadata={
+            METADATA_INFERENCE: {
+                "rows": reference.rows,
+                "parts": len(parts),
+                "model_version": model_version,
+                "model_version_id": model_version_id,
+                "input_fingerprint": input_fingerprint,
+                "stored": "parts by reference",
+            }
+        },
+        infer_artifact=True,
+        artifact_name=PREDICTIONS,
+    )
+    return reference

@@ -1,0 +1,287 @@
+"""Large inputs: recorded by reference, split into partitions, read in bounded chunks.
+
+An input above the size threshold is not copied into the artifact store: its URI, size and
+content fingerprint are recorded instead, and each scoring step reads its own partition of the
+file in chunks of at most ``chunk_size`` rows, so memory stays bounded whatever the input size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from e2e_common.data import table_format
+from e2e_common.errors import DataError
+
+READ_BLOCK_BYTES = 8 << 20
+SAMPLE_BLOCKS = 16
+QUOTE = b'"'
+NEWLINE = b"\n"
+
+
+class InputReference(BaseModel):
+    """Where an input is, how big it is and what it holds, instead of a copy of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    format: Literal["csv", "parquet"]
+    size_bytes: int
+    fingerprint: str
+    rows: int
+    columns: list[str]
+    quoted: bool = False
+
+    @property
+    def path(self) -> Path:
+        return Path(self.uri)
+
+
+class Partition(BaseModel):
+    """A contiguous part of an input that one scoring step reads: Parquet row groups or CSV bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    source: InputReference
+    first_row: int
+    rows: int
+    row_groups: list[int] = []
+    byte_start: int = 0
+    byte_end: int = 0
+
+
+def reference_input(path: Path) -> InputReference:
+    """Fingerprint (sha256 of the bytes) and count the rows of a CSV or Parquet file in one pass."""
+    path = Path(path).resolve()
+    kind = table_format(path)
+    digest = hashlib.sha256()
+    newlines = 0
+    quoted = False
+    with open(path, "rb") as handle:
+        while block := handle.read(READ_BLOCK_BYTES):
+            digest.update(block)
+            if kind == "csv":
+                newlines += block.count(NEWLINE)
+                quoted = quoted or QUOTE in block
+    if kind == "parquet":
+        metadata = _parquet_file(path).metadata
+        rows, columns = metadata.num_rows, list(metadata.schema.to_arrow_schema().names)
+    else:
+        columns = _csv_header(path)
+        rows = newlines - 1 + (0 if _ends_with_newline(path) else 1)
+    return InputReference(
+        uri=str(path),
+        format=kind,
+        size_bytes=path.stat().st_size,
+        fingerprint=f"sha256:{digest.hexdigest()}",
+        rows=max(rows, 0),
+        columns=columns,
+        quoted=quoted,
+    )
+
+
+def plan_partitions(source: InputReference, partitions: int) -> list[Partition]:
+    """At most ``partitions`` contiguous partitions of about equal rows.
+
+    Parquet splits at row-group boundaries; CSV at line boundaries, unless it has quoted fields
+    (a quoted field may hold a newline), which are read as one partition.
+    """
+    if source.format == "parquet":
+        return _parquet_partitions(source, partitions)
+    if source.quoted or partitions <= 1:
+        return [Partition(index=0, source=source, first_row=0, rows=source.rows, byte_end=source.size_bytes)]
+    return _csv_partitions(source, partitions)
+
+
+def iter_partition_chunks(partition: Partition, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The rows of a partition, in chunks of at most ``chunk_size`` rows."""
+    source = partition.source
+    try:
+        if source.format == "parquet":
+            parquet = _parquet_file(source.path)
+            for batch in parquet.iter_batches(batch_size=chunk_size, row_groups=partition.row_groups):
+                yield batch.to_pandas()
+            return
+        yield from _csv_range_chunks(source, partition.byte_start, partition.byte_end, chunk_size)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"{source.uri}: cannot be read as {source.format.upper()} ({exc})") from exc
+
+
+def sample_input(source: InputReference, max_rows: int, seed: int = 0) -> pd.DataFrame:
+    """A deterministic sample of at most ``max_rows`` rows, read from evenly spaced blocks.
+
+    The cost depends on ``max_rows``, not on the input's size: only the sampled blocks are read.
+    """
+    if source.format == "parquet":
+        frame = _parquet_sample(source, max_rows)
+    else:
+        frame = _csv_sample(source, max_rows)
+    if len(frame) > max_rows:
+        frame = frame.sample(n=max_rows, random_state=seed).sort_index()
+    return frame.reset_index(drop=True)
+
+
+def _parquet_file(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow's own error types for a corrupt file
+        raise DataError(f"{path}: cannot be read as PARQUET ({str(exc).splitlines()[0]})") from exc
+
+
+def _parquet_partitions(source: InputReference, partitions: int) -> list[Partition]:
+    metadata = _parquet_file(source.path).metadata
+    sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    total = max(sum(sizes), 1)
+    count = max(1, min(partitions, len(sizes)))
+    owner, start = [], 0
+    for size in sizes:
+        owner.append(min(count - 1, int((start + size / 2) / total * count)))
+        start += size
+    planned: list[Partition] = []
+    first_row = 0
+    for part in sorted(set(owner)):
+        groups = [group for group, owned in enumerate(owner) if owned == part]
+        rows = sum(sizes[group] for group in groups)
+        planned.append(Partition(index=len(planned), source=source, first_row=first_row, rows=rows, row_groups=groups))
+        first_row += rows
+    return planned
+
+
+def _parquet_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
+    parquet = _parquet_file(source.path)
+    groups = parquet.metadata.num_row_groups
+    if groups == 0:
+        return pd.DataFrame(columns=source.columns)
+    picked = sorted({round(i * (groups - 1) / max(SAMPLE_BLOCKS - 1, 1)) for i in range(min(SAMPLE_BLOCKS, groups))})
+    per_block = max(1, -(-max_rows // len(picked)))
+    frames = []
+    for group in picked:
+        batches = parquet.iter_batches(batch_size=per_block, row_groups=[group])
+        frames.append(next(batches).to_pandas())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _csv_header(path: Path) -> list[str]:
+    try:
+        return list(pd.read_csv(path, nrows=0).columns)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({exc})") from exc
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, io.SEEK_END)
+        return handle.read(1) == NEWLINE
+
+
+def _header_end(path: Path) -> int:
+    with open(path, "rb") as handle:
+        handle.readline()
+        return handle.tell()
+
+
+def _next_line_start(handle, offset: int) -> int:
+    """The offset of the first line that starts at or after ``offset``."""
+    if offset == 0:
+        return 0
+    handle.seek(offset - 1)
+    handle.readline()
+    return handle.tell()
+
+
+def _csv_partitions(source: InputReference, partitions: int) -> list[Partition]:
+    body_start = _header_end(source.path)
+    span = source.size_bytes - body_start
+    bounds = [body_start]
+    with open(source.path, "rb") as handle:
+        for i in range(1, partitions):
+            bounds.append(max(bounds[-1], _next_line_start(handle, body_start + span * i // partitions)))
+    bounds.append(source.size_bytes)
+    planned: list[Partition] = []
+    first_row = 0
+    with open(source.path, "rb") as handle:
+        for start, end in zip(bounds, bounds[1:]):
+            if end <= start:
+                continue
+            rows = _count_lines(handle, start, end)
+            planned.append(
+                Partition(
+                    index=len(planned), source=source, first_row=first_row, rows=rows, byte_start=start, byte_end=end
+                )
+            )
+            first_row += rows
+    return planned
+
+
+def _count_lines(handle, start: int, end: int) -> int:
+    handle.seek(start)
+    lines, remaining, last = 0, end - start, b""
+    while remaining > 0:
+        block = handle.read(min(READ_BLOCK_BYTES, remaining))
+        if not block:
+            break
+        lines += block.count(NEWLINE)
+        remaining -= len(block)
+        last = block[-1:]
+    return lines + (0 if last == NEWLINE or end == start else 1)
+
+
+class _ByteRange(io.RawIOBase):
+    """A read-only view of ``[start, end)`` of a file."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self._handle = open(path, "rb")  # noqa: SIM115 - closed with the view
+        self._handle.seek(start)
+        self._remaining = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._remaining <= 0:
+            return 0
+        data = self._handle.read(min(len(buffer), self._remaining))
+        buffer[: len(data)] = data
+        self._remaining -= len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+def _csv_range_chunks(source: InputReference, start: int, end: int, chunk_size: int) -> Iterator[pd.DataFrame]:
+    body_start = _header_end(source.path)
+    start = max(start, body_start)
+    if end <= start:
+        return
+    with io.BufferedReader(_ByteRange(source.path, start, end), buffer_size=READ_BLOCK_BYTES) as view:
+        reader = pd.read_csv(view, header=None, names=source.columns, chunksize=chunk_size)
+        with reader:
+            yield from reader
+
+
+def _csv_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
+    if source.quoted or source.rows <= max_rows:
+        return pd.read_csv(source.path, nrows=max_rows)
+    body_start = _header_end(source.path)
+    span = source.size_bytes - body_start
+    per_block = max(1, -(-max_rows // SAMPLE_BLOCKS))
+    frames = []
+    with open(source.path, "rb") as handle:
+        for i in range(SAMPLE_BLOCKS):
+            start = _next_line_start(handle, body_start + span * i // SAMPLE_BLOCKS)
+            if start >= source.size_bytes:
+                continue
+            with io.BufferedReader(_ByteRange(source.path, start, source.size_bytes)) as view:
+                frames.append(pd.read_csv(view, header=None, names=source.columns, nrows=per_block))
+    return pd.concat(frames, ignore_index=True)
