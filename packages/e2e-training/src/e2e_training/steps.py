@@ -68,7 +68,7 @@ def load_data(
     """Read the training rows and derive their data contract (``data_fingerprint`` keys the cache)."""
     frame = data.read_training_data(Path(data_path) if data_path else None)
     if data.fingerprint(frame) != data_fingerprint:
-        raise DataError(f"{data_path}: the file changed while training started; run again")
+        raise DataError(f"{data_path}: the file changed after it was checked; run again")
     return frame, data.derive_contract(frame, target, drop_columns).model_dump(mode="json")
 
 
