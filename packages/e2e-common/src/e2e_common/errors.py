@@ -60,10 +60,17 @@ def find_e2e_error(exc: BaseException) -> E2EError | None:
     return None
 
 
+INTERRUPTED_EXIT_CODE = 130
+INTERRUPTIONS = frozenset({"KeyboardInterrupt", "RunInterruptedException"})
+
+
 def exit_with_error(exc: BaseException, debug: bool = False) -> NoReturn:
     """Print ``error: ...`` on stderr (a traceback only with ``debug``) and exit with its code."""
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
+    if type(exc).__name__ in INTERRUPTIONS:
+        print("error: interrupted; the run stopped before it finished", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT_CODE)
     known = find_e2e_error(exc)
     if known is not None:
         print(f"error: {one_line(known)}", file=sys.stderr)
@@ -77,9 +84,6 @@ def run_cli(main: Callable[[], int | None], debug: Callable[[], bool]) -> NoRetu
     """Run a CLI body and turn its outcome into SPEC's exit codes."""
     try:
         code = main() or 0
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line and a code
