@@ -29,6 +29,17 @@ def test_write_round_trips(tmp_path, name):
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
+def test_written_file_gets_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = write_table_atomically(PREDICTIONS, tmp_path / "out.csv")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
     path = tmp_path / "out.parquet"
     write_table_atomically(PREDICTIONS, path)

@@ -48,6 +48,7 @@ def _replace_atomically(path: Path, write: Callable[[str], None]) -> Path:
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
@@ -151,3 +152,10 @@ def write_parts_atomically(parts: Iterable[ScoredPart], path: Path) -> Path:
                 writer.close()
 
     return _replace_atomically(path, write)
+
+
+def _umask() -> int:
+    """The process umask (a temporary file is created 0600; the result gets the usual mode)."""
+    current = os.umask(0)
+    os.umask(current)
+    return current
