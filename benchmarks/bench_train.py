@@ -36,7 +36,8 @@ def main() -> int:
     parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     store = Path(tempfile.mkdtemp(prefix="bench-train-"))
-    env = {**os.environ, "ZENML_CONFIG_PATH": str(store), "ZENML_ANALYTICS_OPT_IN": "false"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(ZENML_CONFIG_PATH=str(store), ZENML_ANALYTICS_OPT_IN="false")
     floor = measure(
         "floor", [sys.executable, str(HERE / "floor_train.py"), str(PACKAGE_CONFIG)], env=env,
         log_path=str(RESULTS / "floor_train.log"),

@@ -68,24 +68,24 @@ def test_two_runs_against_one_version_make_two_predictions_versions(default_vers
     assert len(load_predictions(second.predictions_version)) == 20
 
 
-def test_cache_reuses_predictions_only_for_same_version_and_input(tmp_path):
+def test_cache_reuses_work_only_for_same_version_and_input_and_predictions_are_new_every_run(tmp_path):
     model = "inf_caching"
     promote_fixture_version(model)
     rows = tmp_path / "rows.csv"
     default_inference_data().to_csv(rows, index=False)
-    first, _ = infer("--model-name", model, "--data", str(rows), "--no-drift-check")
-    again, said = infer("--model-name", model, "--data", str(rows), "--no-drift-check")
-    assert again.cached and again.predictions_version == first.predictions_version
-    assert "reused from an earlier run" in said
-    forced, _ = infer("--model-name", model, "--data", str(rows), "--no-drift-check", "--no-cache")
-    assert not forced.cached and forced.predictions_version != first.predictions_version
+    first, _ = infer("--model-name", model, "--data", str(rows))
+    again, _ = infer("--model-name", model, "--data", str(rows))
+    assert again.drift_report_version == first.drift_report_version
+    assert again.predictions_version != first.predictions_version
+    forced, _ = infer("--model-name", model, "--data", str(rows), "--no-cache")
+    assert forced.drift_report_version != first.drift_report_version
     default_inference_data().iloc[::-1].to_csv(rows, index=False)
-    changed, _ = infer("--model-name", model, "--data", str(rows), "--no-drift-check")
-    assert not changed.cached
+    changed, _ = infer("--model-name", model, "--data", str(rows))
+    assert changed.drift_report_version not in {first.drift_report_version, forced.drift_report_version}
 
     promote_fixture_version(model, c=0.05)
-    newer, said = infer("--model-name", model, "--data", str(rows), "--no-drift-check")
-    assert newer.model_version == "2" and not newer.cached
+    newer, said = infer("--model-name", model, "--data", str(rows))
+    assert newer.model_version == "2" and newer.drift_report_version != changed.drift_report_version
     assert f"model '{model}' version 2 at stage 'staging'" in said
     predictions = load_predictions(newer.predictions_version)
     assert set(predictions[MODEL_VERSION_COLUMN]) == {"2"}

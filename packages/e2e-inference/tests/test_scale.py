@@ -75,6 +75,9 @@ def test_a_large_input_is_recorded_by_reference_and_predictions_reference_their_
     assert len(predictions.read()) == MANY_ROWS
     assert stored.id in {v.id for v in predictions_of(default_version, 1)}
 
+    again = infer("--model-name", default_version, "--data", str(many_rows), *BIG, "--chunk-size", "500")
+    assert again.cached and again.predictions_version != result.predictions_version
+
 
 def test_a_small_input_is_stored(default_version, tmp_path):
     from zenml.client import Client

@@ -185,7 +185,7 @@ def _print_result(result: InferenceResult, say: Callable[[str], None]) -> None:
     else:
         say(result.drift_summary[0].upper() + result.drift_summary[1:])
         say(f"Drift report: artifact '{DRIFT_REPORT}' version {result.drift_report_version}")
-    reused = " (reused from an earlier run with the same model version and input)" if result.cached else ""
+    reused = " (scores reused from an earlier run with the same model version and input)" if result.cached else ""
     say(
         f"Scored {result.rows_scored} rows with model '{result.model_name}' version {result.model_version}"
         f" (stage '{result.stage}'){reused}"

@@ -1,7 +1,9 @@
 """The batch inference pipeline: wiring only. Run it in the model context of one model version.
 
-A dynamic pipeline (each step call runs before the next, so the drift gate comes before scoring): a small input is stored and scored in one step; a large one is recorded by
-reference and scored by one mapped step per partition, which an orchestrator runs in parallel.
+A dynamic pipeline: a step called directly runs before the next one starts, so the drift gate
+decides before anything is scored. A small input is stored and scored in one step; a large one is
+recorded by reference and scored by one mapped step per partition, which an orchestrator runs in
+parallel (the local one in threads).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def inference_pipeline(
     drift_share: float = 0.5,
     na_drift_tolerance: float = 0.1,
     drift_sample_rows: int = 10_000,
-    chunk_size: int = 250_000,
+    chunk_size: int = 100_000,
     partitions: int = 2,
     notify_on_failure: bool = True,
     notify_on_success: bool = False,
@@ -58,34 +60,29 @@ def inference_pipeline(
     classifier = model.get_artifact(MODEL)
     if input_reference is None:
         rows = load_rows(contract, data_path, data_fingerprint, model_version_id, id_column)
-        drift_rows = rows
-    else:
-        source = record_input(input_reference)
-        drift_rows = sample_rows(source, contract, id_column, drift_sample_rows)
-    if drift_check:
-        _, decision = drift_report(
-            drift_rows,
-            contract,
-            preprocess,
-            model.get_artifact(reference_artifact),
-            reference_artifact,
-            model_version_id,
-            data_fingerprint,
-            drift_share,
-            na_drift_tolerance,
-            drift_sample_rows,
-            id=REPORT_STEP,
-        )
-        drift_gate(decision, id=GATE_STEP)
-    if input_reference is None:
+        if drift_check:
+            _, decision = drift_report(
+                rows, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
+                model_version_id, data_fingerprint, drift_share, na_drift_tolerance, drift_sample_rows,
+                id=REPORT_STEP,
+            )
+            drift_gate(decision, id=GATE_STEP)
         predictions = predict(
             rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column,
             id=PREDICT_STEP,
         )
     else:
-        plan = plan_scoring(source, partitions)
+        source = record_input(input_reference)
+        if drift_check:
+            sample = sample_rows(source, contract, id_column, drift_sample_rows)
+            _, decision = drift_report(
+                sample, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
+                model_version_id, data_fingerprint, drift_share, na_drift_tolerance, drift_sample_rows,
+                id=REPORT_STEP,
+            )
+            drift_gate(decision, id=GATE_STEP)
         parts = score_partition.map(
-            partition=plan,
+            partition=plan_scoring(source, partitions),
             preprocess_pipeline=unmapped(preprocess),
             model=unmapped(classifier),
             model_version=unmapped(model_version),

@@ -10,7 +10,7 @@ from e2e_common.contract import Stage
 from e2e_common.settings import E2ESettings
 
 DEFAULT_DRIFT_SAMPLE_ROWS = 10_000
-DEFAULT_CHUNK_SIZE = 250_000
+DEFAULT_CHUNK_SIZE = 100_000
 DEFAULT_REFERENCE_ABOVE_BYTES = 64 * 1024 * 1024
 
 

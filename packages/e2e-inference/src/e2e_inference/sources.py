@@ -20,6 +20,7 @@ from e2e_common.data import table_format
 from e2e_common.errors import DataError
 
 READ_BLOCK_BYTES = 8 << 20
+STREAM_BUFFER_BYTES = 1 << 20
 SAMPLE_BLOCKS = 16
 QUOTE = b'"'
 NEWLINE = b"\n"
@@ -105,9 +106,10 @@ def iter_partition_chunks(partition: Partition, chunk_size: int) -> Iterator[pd.
     source = partition.source
     try:
         if source.format == "parquet":
-            parquet = _parquet_file(source.path)
-            for batch in parquet.iter_batches(batch_size=chunk_size, row_groups=partition.row_groups):
-                yield batch.to_pandas()
+            parquet = _parquet_file(source.path, streaming=True)
+            for group in partition.row_groups:
+                for batch in parquet.iter_batches(batch_size=chunk_size, row_groups=[group]):
+                    yield batch.to_pandas()
             return
         yield from _csv_range_chunks(source, partition.byte_start, partition.byte_end, chunk_size)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -119,19 +121,19 @@ def sample_input(source: InputReference, max_rows: int, seed: int = 0) -> pd.Dat
 
     The cost depends on ``max_rows``, not on the input's size: only the sampled blocks are read.
     """
-    if source.format == "parquet":
-        frame = _parquet_sample(source, max_rows)
-    else:
-        frame = _csv_sample(source, max_rows)
+    frame = _parquet_sample(source, max_rows) if source.format == "parquet" else _csv_sample(source, max_rows)
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=seed).sort_index()
     return frame.reset_index(drop=True)
 
 
-def _parquet_file(path: Path):
+def _parquet_file(path: Path, streaming: bool = False):
+    """The Parquet file; ``streaming`` reads pages as needed instead of whole column chunks."""
     import pyarrow.parquet as pq
 
     try:
+        if streaming:
+            return pq.ParquetFile(path, pre_buffer=False, buffer_size=STREAM_BUFFER_BYTES)
         return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow's own error types for a corrupt file
         raise DataError(f"{path}: cannot be read as PARQUET ({str(exc).splitlines()[0]})") from exc
@@ -157,7 +159,7 @@ def _parquet_partitions(source: InputReference, partitions: int) -> list[Partiti
 
 
 def _parquet_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
-    parquet = _parquet_file(source.path)
+    parquet = _parquet_file(source.path, streaming=True)
     groups = parquet.metadata.num_row_groups
     if groups == 0:
         return pd.DataFrame(columns=source.columns)
@@ -209,7 +211,7 @@ def _csv_partitions(source: InputReference, partitions: int) -> list[Partition]:
     planned: list[Partition] = []
     first_row = 0
     with open(source.path, "rb") as handle:
-        for start, end in zip(bounds, bounds[1:]):
+        for start, end in zip(bounds, bounds[1:], strict=False):
             if end <= start:
                 continue
             rows = _count_lines(handle, start, end)

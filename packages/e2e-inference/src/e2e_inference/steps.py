@@ -132,7 +132,7 @@ def drift_gate(decision: dict) -> None:
     enforce(DriftDecision.from_dict(decision))
 
 
-@step
+@step(enable_cache=False)
 def predict(
     rows: pd.DataFrame,
     preprocess_pipeline: Any,
