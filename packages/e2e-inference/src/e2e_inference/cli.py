@@ -118,7 +118,7 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
 
     from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.drift import DriftDecision
-    from e2e_inference.pipelines import PREDICT_STEP, PUBLISH_STEP, REPORT_STEP, inference_pipeline
+    from e2e_inference.pipelines import PREDICT_STEP, PUBLISH_STEP, REPORT_STEP, SCORE_STEP, inference_pipeline
 
     configured = inference_pipeline.with_options(
         model=Model(name=version.model_name, version=version.version_number),
@@ -145,7 +145,7 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
     run = Client().get_pipeline_run(run.id)
     predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]
-    scoring_steps = [step for name, step in run.steps.items() if name == PREDICT_STEP or name.startswith("score_partition")]
+    scoring_steps = [step for name, step in run.steps.items() if name == PREDICT_STEP or SCORE_STEP in name]
     result = InferenceResult(
         model_name=version.model_name,
         model_version=version.version_name,

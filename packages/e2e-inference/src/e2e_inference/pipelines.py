@@ -32,6 +32,7 @@ REPORT_STEP = "drift_report"
 GATE_STEP = "drift_gate"
 PREDICT_STEP = "predict"
 PUBLISH_STEP = "publish_predictions"
+SCORE_STEP = score_partition.name
 
 
 @pipeline(dynamic=True, on_failure=notify_failure_hook)
