@@ -4,7 +4,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 from scipy import stats

@@ -118,7 +118,13 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
 
     from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.drift import DriftDecision
-    from e2e_inference.pipelines import PREDICT_STEP, PUBLISH_STEP, REPORT_STEP, SCORE_STEP, inference_pipeline
+    from e2e_inference.pipelines import (
+        PREDICT_STEP,
+        PUBLISH_STEP,
+        REPORT_STEP,
+        SCORE_STEP,
+        inference_pipeline,
+    )
 
     configured = inference_pipeline.with_options(
         model=Model(name=version.model_name, version=version.version_number),
