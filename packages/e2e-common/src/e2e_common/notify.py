@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
-logger = logging.getLogger("e2e")
-
 NOTIFY_ON_FAILURE_PARAMETER = "notify_on_failure"
 
 
@@ -18,7 +14,6 @@ def notify(message: str) -> bool:
 
     alerter = Client().active_stack.alerter
     if alerter is None:
-        logger.warning("notification (no alerter in the stack): %s", message)
         print(f"notification: {message}")
         return False
     return bool(alerter.post(message))
