@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -29,10 +30,8 @@ def tree_rss(process: psutil.Process) -> int:
     """Resident memory of a process and all its descendants."""
     total = 0
     for member in [process, *process.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += member.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -48,10 +47,8 @@ def measure(label: str, command: list[str], env: dict[str, str] | None = None, l
         finished, status, usage = os.wait4(child.pid, os.WNOHANG)
         if finished == child.pid:
             break
-        try:
+        with contextlib.suppress(psutil.Error):
             peak = max(peak, tree_rss(watched))
-        except psutil.Error:
-            pass
         time.sleep(SAMPLE_SECONDS)
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
