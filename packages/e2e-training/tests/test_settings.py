@@ -16,7 +16,7 @@ def test_defaults_come_from_the_packaged_config():
     settings = TrainingSettings.from_cli([])
     defaults = package_defaults()
     assert settings.target == DEFAULT_TARGET
-    assert settings.target_env is Stage.STAGING and settings.promotion == "metric"
+    assert settings.target_env == Stage.STAGING and settings.promotion == "metric"
     assert settings.n_iter == defaults["n_iter"] and settings.cv_folds == defaults["cv_folds"]
     assert {"random_forest", "decision_tree", "logistic_regression"} <= set(settings.search_space)
     assert settings.no_hp_tuning is False and settings.drop_columns == []
@@ -67,6 +67,6 @@ def test_toggles_lists_and_stages_from_flags_and_environment(monkeypatch):
         ["--no-hp-tuning", "--no-drop-na", "--drop-columns", "mean radius,mean area", "--target-env", "production"]
     )
     assert settings.no_hp_tuning and settings.no_drop_na
-    assert settings.drop_columns == ["mean radius", "mean area"] and settings.target_env is Stage.PRODUCTION
+    assert settings.drop_columns == ["mean radius", "mean area"] and settings.target_env == Stage.PRODUCTION
     monkeypatch.setenv("E2E_TARGET_ENV", "production")
-    assert TrainingSettings.from_cli([]).target_env is Stage.PRODUCTION
+    assert TrainingSettings.from_cli([]).target_env == Stage.PRODUCTION

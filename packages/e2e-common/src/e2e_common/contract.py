@@ -7,6 +7,7 @@ the same names and nothing else.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 DEFAULT_MODEL_NAME = "e2e_use_case"
 MODEL_DESCRIPTION = "Tabular classifier trained by e2e-train and scored by e2e-infer."
@@ -23,6 +24,10 @@ class Stage(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# The stage as a setting: its help lists the values users type.
+StageName = Literal[Stage.STAGING.value, Stage.PRODUCTION.value]  # type: ignore[valid-type]
 
 
 # Artifacts linked to every promoted model version.

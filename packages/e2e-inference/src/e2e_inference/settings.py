@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from e2e_common.contract import Stage
+from e2e_common.contract import Stage, StageName
 from e2e_common.settings import E2ESettings
 
 DEFAULT_DRIFT_SAMPLE_ROWS = 10_000
@@ -27,7 +27,7 @@ class InferenceSettings(E2ESettings):
     id_column: str | None = Field(
         None, min_length=1, description="column of --data passed through as the id; none: the row number"
     )
-    stage: Stage = Field(Stage.STAGING, description="stage of the model version to score with: staging or production")
+    stage: StageName = Field(Stage.STAGING.value, description="stage of the model version to score with")
     no_drift_check: bool = Field(False, description="score without the drift check")
     drift_share: float = Field(
         0.5, ge=0, le=1, description="refuse when the share of drifted columns exceeds this"

@@ -127,7 +127,7 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
         parallel_backend=settings.parallel_backend,
         drift_reference_rows=settings.drift_reference_rows,
         model_name=settings.model_name,
-        target_env=settings.target_env.value,
+        target_env=settings.target_env,
         promotion=settings.promotion,
         min_train_accuracy=settings.min_train_accuracy,
         min_test_accuracy=settings.min_test_accuracy,

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import CliSuppress, NoDecode
 
-from e2e_common.contract import Stage
+from e2e_common.contract import Stage, StageName
 from e2e_common.settings import E2ESettings, comma_list_validator
 
 FAMILY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -83,7 +83,7 @@ class TrainingSettings(E2ESettings):
         "minus the slice held out for inference)",
     )
     target: str = Field(DEFAULT_TARGET, min_length=1, description="target column")
-    target_env: Stage = Field(Stage.STAGING, description="stage to promote to: staging or production")
+    target_env: StageName = Field(Stage.STAGING.value, description="stage to promote to")
     promotion: Literal["metric", "latest"] = Field(
         "metric",
         description="metric: promote when at least as accurate as the version at the stage on the "
