@@ -32,9 +32,9 @@ SPEC_FLAGS = [
 def test_help_lists_every_spec_option_without_importing_zenml_mlflow_or_sklearn():
     program = (
         "import sys\n"
-        "from e2e_training.cli import main\n"
-        "sys.argv = ['e2e-train', '--help']\n"
-        "try:\n    main()\n"
+        "import e2e_training.cli\n"
+        "from e2e_training.settings import TrainingSettings\n"
+        "try:\n    TrainingSettings.from_cli(['--help'], prog='e2e-train')\n"
         "except SystemExit as exit:\n"
         "    heavy = [m for m in ('zenml', 'mlflow', 'sklearn', 'pandas') if m in sys.modules]\n"
         "    print('HEAVY', heavy, 'CODE', exit.code)\n"
