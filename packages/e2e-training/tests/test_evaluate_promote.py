@@ -3,10 +3,14 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from e2e_common.preprocessing import PreprocessOptions, build_preprocess_pipeline
+from e2e_common.preprocessing import build_preprocess_pipeline
 from e2e_common.schemas import DataContract
-from e2e_training.evaluate import Scores, accuracy_gate_failures, score
-from e2e_training.promote import Comparison, Scorer, compare, decide
+from e2e_common.errors import QualityGateError
+from e2e_training.evaluate import Scores, accuracy_gate_failures, assess, score
+from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, METADATA_SPLIT
+from e2e_training.preprocess import preprocessed
+from e2e_training.promote import Comparison, Scorer, compare, decide, decide_against_stage
+from e2e_training.settings import GateOptions, PromotionOptions, SplitOptions
 from e2e_training.report import describe_comparison, describe_decision, success_message
 
 
@@ -58,7 +62,7 @@ def test_both_versions_are_scored_with_their_own_preprocessing_on_rows_neither_t
     only_b = DataContract.from_frame(rows[["b", "target"]], "target")
 
     def scorer(contract, fraction):
-        preprocess = build_preprocess_pipeline(contract, PreprocessOptions()).fit(rows[contract.feature_names])
+        preprocess = build_preprocess_pipeline(contract).fit(rows[contract.feature_names])
         model = LogisticRegression().fit(preprocess.transform(rows[contract.feature_names]), rows["target"])
         return Scorer(preprocess, model, fraction)
 
@@ -73,3 +77,44 @@ def test_the_success_message_carries_the_decision_and_the_metrics():
     decision = decide("metric", "staging", 2, Comparison(1, 40, 0.95, 0.9)).as_metadata()
     message = success_message("m", "run-1", {"holdout": Scores(0.95, 0.94, 40).as_metadata()}, decision)
     assert "version 2" in message and "holdout accuracy 0.9500" in message and "promoted to staging" in message
+
+
+@pytest.fixture(scope="module")
+def fitted_version():
+    """A tiny fitted version: raw rows, contract, preprocessing, model and the preprocessed rows."""
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({"a": rng.normal(size=120), "color": rng.choice(["red", "blue"], 120)})
+    rows["target"] = np.where(rows["a"] + rng.normal(scale=1.0, size=120) > 0, "yes", "no")
+    contract = DataContract.from_frame(rows, "target")
+    preprocess = build_preprocess_pipeline(contract).fit(rows[contract.feature_names])
+    model = LogisticRegression().fit(preprocess.transform(rows[contract.feature_names]), rows["target"])
+    return rows, contract, preprocess, model, preprocessed(preprocess, rows, contract)
+
+
+def test_assessment_records_metrics_and_split_and_warns_below_the_gates(fitted_version):
+    rows, contract, _, model, dataset = fitted_version
+    gates = GateOptions(min_train_accuracy=0.99, min_test_accuracy=0.5)
+    outcome = assess(model, dataset, dataset, contract, SplitOptions(test_size=0.25), gates, PromotionOptions(), 7)
+    assert outcome.refusal is None and len(outcome.warnings) == 1 and "--min-train-accuracy" in outcome.warnings[0]
+    assert outcome.metadata[METADATA_SPLIT]["holdout_fraction"] == 0.25
+    assert outcome.metadata[METADATA_METRICS]["holdout"]["rows"] == len(rows)
+    assert METADATA_PROMOTION not in outcome.metadata
+
+
+def test_failing_gates_with_fail_on_refuse_and_record_why(fitted_version):
+    _, contract, _, model, dataset = fitted_version
+    gates = GateOptions(min_train_accuracy=0.99, min_test_accuracy=0.99, fail_on_accuracy_quality_gates=True)
+    promotion = PromotionOptions(target_env="production")
+    outcome = assess(model, dataset, dataset, contract, SplitOptions(), gates, promotion, 7)
+    assert isinstance(outcome.refusal, QualityGateError) and "not promoted" in str(outcome.refusal)
+    refused = outcome.metadata[METADATA_PROMOTION]
+    assert refused["promoted"] is False and refused["stage"] == "production" and refused["new_version"] == 7
+    assert refused["reason"].startswith("quality gate: train accuracy")
+
+
+def test_with_no_version_at_the_stage_the_new_one_is_promoted(fitted_version):
+    rows, contract, preprocess, model, _ = fitted_version
+    decision = decide_against_stage(
+        PromotionOptions(), SplitOptions(), preprocess, model, 1, None, rows, contract.target
+    )
+    assert decision.promoted and decision.stage == "staging" and decision.current_version is None

@@ -3,17 +3,21 @@ import pandas as pd
 import pytest
 
 from e2e_common.errors import DataError, UsageError
-from e2e_common.preprocessing import PreprocessOptions, build_preprocess_pipeline
+from e2e_common.preprocessing import build_preprocess_pipeline
 from e2e_common.schemas import DataContract
 from e2e_training.search import (
     CandidateScore,
     Selection,
-    check_search_space,
+    check_search,
     cv_splitter,
     search_family,
     select_best,
 )
-from e2e_training.settings import ModelFamily
+from e2e_training.settings import ModelFamily, SearchOptions
+
+
+def options(**values) -> SearchOptions:
+    return SearchOptions(**{"n_iter": 2, "cv_folds": 3, "cv_scoring": "accuracy", "random_state": 0, **values})
 
 
 def test_selection_picks_the_best_cv_score_not_the_order():
@@ -41,7 +45,7 @@ def separable():
     rows = pd.DataFrame({"x": rng.normal(size=200), "noise": rng.normal(size=200)})
     rows["target"] = np.where(rows["x"] > 0, "yes", "no")
     rules = DataContract.from_frame(rows, "target")
-    return rows[rules.feature_names], rows["target"], build_preprocess_pipeline(rules, PreprocessOptions())
+    return rows[rules.feature_names], rows["target"], build_preprocess_pipeline(rules)
 
 
 def test_searching_families_of_known_quality_selects_the_good_one(separable):
@@ -51,7 +55,7 @@ def test_searching_families_of_known_quality_selects_the_good_one(separable):
         "linear": ModelFamily(estimator="sklearn.linear_model.LogisticRegression", search={"C": {"log": [0.1, 10]}}),
     }
     found = [
-        search_family(name, family, features, target, preprocess, n_iter=2, cv_folds=3, scoring="accuracy", random_state=0)
+        search_family(name, family, features, target, preprocess, options())
         for name, family in families.items()
     ]
     scores = [candidate.score for candidate in found]
@@ -63,20 +67,22 @@ def test_searching_families_of_known_quality_selects_the_good_one(separable):
 def test_a_family_without_search_is_scored_as_configured(separable):
     features, target, preprocess = separable
     family = ModelFamily(estimator="sklearn.tree.DecisionTreeClassifier", params={"max_depth": 2})
-    candidate = search_family(
-        "tree", family, features, target, preprocess, n_iter=5, cv_folds=3, scoring="accuracy", random_state=0
-    )
+    candidate = search_family("tree", family, features, target, preprocess, options(n_iter=5))
     assert candidate.score.hyperparameters == {"max_depth": 2} and candidate.score.cv_score > 0.9
     assert candidate.estimator.get_params()["random_state"] == 0
 
 
 def test_search_space_problems_name_the_setting():
+    target = pd.Series(["a", "b"] * 10)
+    unknown_parameter = ModelFamily(estimator="sklearn.ensemble.RandomForestClassifier", params={"n_trees": 3})
     with pytest.raises(UsageError, match="has no parameter n_trees"):
-        check_search_space({"f": ModelFamily(estimator="sklearn.ensemble.RandomForestClassifier", params={"n_trees": 3})}, "accuracy")
+        check_search(options(search_space={"f": unknown_parameter}), target)
     with pytest.raises(UsageError, match="is not a classifier"):
-        check_search_space({"f": ModelFamily(estimator="sklearn.linear_model.LinearRegression")}, "accuracy")
+        check_search(options(search_space={"f": ModelFamily(estimator="sklearn.linear_model.LinearRegression")}), target)
     with pytest.raises(UsageError, match="setting 'cv_scoring'"):
-        check_search_space({}, "no_such_score")
+        check_search(options(cv_scoring="no_such_score"), target)
+    with pytest.raises(DataError, match="class 'b' has only 1 row"):
+        check_search(options(), pd.Series(["a"] * 10 + ["b"]))
 
 
 def test_folds_shrink_to_the_smallest_class_and_refuse_a_single_row():

@@ -4,6 +4,7 @@ import pytest
 
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract
+from e2e_training.settings import SplitOptions
 from e2e_training.split import (
     SPLIT_SCHEME,
     SplitInfo,
@@ -61,16 +62,16 @@ def test_rows_held_out_by_both_versions_are_below_the_smaller_fraction():
 def test_prepare_splits_drops_missing_values_unless_told_not_to():
     rows = frame(400)
     rules = DataContract.from_frame(rows, "target")
-    train, holdout = prepare_splits(rows, rules, 0.2, drop_na=True)
+    train, holdout = prepare_splits(rows, rules, SplitOptions(test_size=0.2))
     assert not train.isna().any().any() and not holdout.isna().any().any()
-    train, holdout = prepare_splits(rows, rules, 0.2, drop_na=False)
+    train, holdout = prepare_splits(rows, rules, SplitOptions(test_size=0.2, no_drop_na=True))
     assert len(train) + len(holdout) == 400
 
 
 def test_prepare_splits_refuses_an_empty_holdout():
     rows = frame(3)
     with pytest.raises(DataError, match="is empty"):
-        prepare_splits(rows, DataContract.from_frame(frame(50), "target"), 0.01, drop_na=False)
+        prepare_splits(rows, DataContract.from_frame(frame(50), "target"), SplitOptions(test_size=0.01, no_drop_na=True))
 
 
 def test_split_info_round_trips_through_metadata():

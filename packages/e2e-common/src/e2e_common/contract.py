@@ -1,19 +1,22 @@
-"""The model contract between training and inference: the only place its names are spelled.
+"""The model contract between the two teams: the only place its names are spelled.
 
-Training promotes a model version that holds these artifacts; inference reads them back by
-the same names and nothing else.
+Training promotes a model version to a stage and links these artifacts to it; inference reads the
+version at a stage and these artifacts, and nothing else. The data contract record itself
+(features, kinds, categories, target, classes) is ``e2e_common.schemas.DataContract``; its
+version is ``CONTRACT_VERSION`` here. Names that only one team uses live in that team's package.
+See docs/contract.md.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Final, Literal
 
-DEFAULT_MODEL_NAME = "e2e_use_case"
-MODEL_DESCRIPTION = "Tabular classifier trained by e2e-train and scored by e2e-infer."
+DEFAULT_MODEL_NAME: Final = "e2e_use_case"
+MODEL_DESCRIPTION: Final = "Tabular classifier trained by e2e-train and scored by e2e-infer."
 
-CONTRACT_VERSION = 1
-SUPPORTED_CONTRACT_VERSIONS = frozenset({1})
+CONTRACT_VERSION: Final = 1
+SUPPORTED_CONTRACT_VERSIONS: Final = frozenset({1})
 
 
 class Stage(str, Enum):
@@ -31,65 +34,13 @@ StageName = Literal[Stage.STAGING.value, Stage.PRODUCTION.value]  # type: ignore
 
 
 # Artifacts linked to every promoted model version.
-PREPROCESS_PIPELINE = "preprocess_pipeline"
-MODEL = "model"
-DATASET_TRN = "dataset_trn"
-DATASET_TST = "dataset_tst"
-DATA_CONTRACT = "data_contract"
-
+DATA_CONTRACT: Final = "data_contract"
+PREPROCESS_PIPELINE: Final = "preprocess_pipeline"
+MODEL: Final = "model"
+DATASET_TRN: Final = "dataset_trn"
+DATASET_TST: Final = "dataset_tst"
 # Raw (contract-coerced) training features, a bounded deterministic sample: the drift reference.
-DRIFT_REFERENCE = "drift_reference"
+DRIFT_REFERENCE: Final = "drift_reference"
 
-# Artifacts of an inference run.
-PREDICTIONS = "predictions"
-DRIFT_REPORT = "drift_report"
-INFERENCE_INPUT = "inference_input"
-
-# Model-version metadata keys.
-METADATA_CONTRACT_VERSION = "contract_version"
-METADATA_METRICS = "metrics"
-METADATA_PROMOTION = "promotion"
-METADATA_MLFLOW_REGISTRY_VERSION = "mlflow_registry_version"
-METADATA_SELECTION = "model_selection"
-
-# Columns of the predictions table besides one probability column per class.
-PREDICTION_ID_COLUMN = "id"
-PREDICTED_CLASS_COLUMN = "predicted_class"
-PROBABILITY_COLUMN_PREFIX = "proba_"
-MODEL_VERSION_COLUMN = "model_version"
-
-
-def probability_column(class_label: object) -> str:
-    """Name of the predictions column that holds the probability of ``class_label``."""
-    return f"{PROBABILITY_COLUMN_PREFIX}{class_label}"
-
-
-# Added for e2e-inference: a step output and metadata keys of an inference run.
-DRIFT_DECISION = "drift_decision"
-DRIFT_SAMPLE = "drift_sample"
-SCORING_PLAN = "scoring_plan"
-PREDICTION_PART = "prediction_part"
-METADATA_DRIFT = "drift"
-METADATA_INFERENCE = "inference"
-
-
-# The training pipeline, as named in ZenML and as the MLflow experiment of its runs.
-TRAINING_PIPELINE = "e2e_training"
-
-# Artifacts of a training run besides the ones inference reads.
-TRAINING_DATA = "training_data"
-TRAIN_SPLIT = "train_split"
-HOLDOUT_SPLIT = "holdout_split"
-MODEL_CANDIDATE = "model_candidate"
-SELECTED_MODEL = "selected_model"
-EVALUATION = "evaluation"
-PROMOTION_DECISION = "promotion_decision"
-
-# Metadata of a model candidate artifact: how it scored in cross-validation on the train split.
-METADATA_CV_SCORE = "cv_score"
-METADATA_CV_SCORE_STD = "cv_score_std"
-METADATA_MODEL_FAMILY = "model_family"
-METADATA_HYPERPARAMETERS = "hyperparameters"
-
-# Model-version metadata: how the holdout was drawn, so later versions compare on unseen rows.
-METADATA_SPLIT = "split"
+# Model-version metadata: the version of the data contract the version was trained with.
+METADATA_CONTRACT_VERSION: Final = "contract_version"

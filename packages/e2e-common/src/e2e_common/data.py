@@ -1,8 +1,15 @@
-"""Reading tabular files with clear errors, and the embedded default data set."""
+"""Reading tabular files with clear errors, their fingerprints, and the embedded default data set.
+
+The one place both pipelines read a user's CSV or Parquet file: whole, in chunks, or (for large
+inputs) a Parquet file's row groups and a CSV file's header; every reading failure becomes one
+DataError naming the file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +23,8 @@ SUPPORTED_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
 DEFAULT_TARGET = "target"
 DEFAULT_INFERENCE_FRACTION = 0.05
 DEFAULT_INFERENCE_SEED = 42
+FINGERPRINT_BLOCK_BYTES = 8 << 20
+STREAM_BUFFER_BYTES = 1 << 20
 
 
 def table_format(path: Path) -> str:
@@ -59,11 +68,18 @@ def iter_table_chunks(path: Path, chunk_size: int | None) -> Iterator[pd.DataFra
     """
     path = check_readable_file(path)
     kind = table_format(path)
-    try:
+    with reading_errors(path, kind):
         if kind == "csv":
             yield from _iter_csv(path, chunk_size)
         else:
             yield from _iter_parquet(path, chunk_size)
+
+
+@contextlib.contextmanager
+def reading_errors(path: Path | str, kind: str) -> Iterator[None]:
+    """Turn a failure to read ``path`` as ``kind`` (csv or parquet) into one DataError naming it."""
+    try:
+        yield
     except DataError:
         raise
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -72,6 +88,22 @@ def iter_table_chunks(path: Path, chunk_size: int | None) -> Iterator[pd.DataFra
         if type(exc).__module__.startswith("pyarrow"):
             raise DataError(f"{path}: cannot be read as {kind.upper()} ({_first_line(exc)})") from exc
         raise
+
+
+def open_parquet(path: Path | str, streaming: bool = False):
+    """A ``pyarrow.parquet.ParquetFile``; ``streaming`` reads pages as needed instead of whole column chunks."""
+    import pyarrow.parquet as pq
+
+    with reading_errors(path, "parquet"):
+        if streaming:
+            return pq.ParquetFile(path, pre_buffer=False, buffer_size=STREAM_BUFFER_BYTES)
+        return pq.ParquetFile(path)
+
+
+def read_csv_header(path: Path | str) -> list[str]:
+    """The column names of a CSV file, read from its first line."""
+    with reading_errors(path, "csv"):
+        return list(pd.read_csv(path, nrows=0).columns)
 
 
 def _iter_csv(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
@@ -86,9 +118,7 @@ def _iter_csv(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
 
 
 def _iter_parquet(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
-    import pyarrow.parquet as pq
-
-    parquet_file = pq.ParquetFile(path)
+    parquet_file = open_parquet(path)
     if chunk_size is None:
         yield parquet_file.read().to_pandas()
         return
@@ -99,6 +129,24 @@ def _iter_parquet(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def file_fingerprint(path: Path | str, visit: Callable[[bytes], None] | None = None) -> str:
+    """``sha256:<hex>`` of the file's bytes; ``visit`` sees each block, for work done in the same pass."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(FINGERPRINT_BLOCK_BYTES):
+            digest.update(block)
+            if visit is not None:
+                visit(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """``sha256:<hex>`` of a DataFrame's column names, dtypes, index and values."""
+    digest = hashlib.sha256(repr([(str(name), str(dtype)) for name, dtype in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
 
 
 def load_default_dataset() -> pd.DataFrame:

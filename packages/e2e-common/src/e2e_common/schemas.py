@@ -78,7 +78,7 @@ class DataContract(BaseModel):
                 f"{', ...' if len(frame.columns) > 10 else ''}); pass --target"
             )
         labels = frame[target].dropna()
-        classes = _sorted_classes({_plain(value) for value in labels.unique()})
+        classes = _sorted_classes({class_label(value) for value in labels.unique()})
         if len(classes) < 2:
             raise DataError(
                 f"target column '{target}' has {len(classes)} class"
@@ -196,10 +196,14 @@ def _is_boolean_text(column: pd.Series) -> bool:
     return all(isinstance(v, (bool, np.bool_)) for v in values)
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-friendly Python scalar for a class label."""
-    if isinstance(value, np.generic):
-        value = value.item()
+def plain_value(value: Any) -> Any:
+    """The Python scalar of a numpy scalar (JSON-friendly); any other value as it is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def class_label(value: Any) -> Any:
+    """A class label as the contract stores it: a Python scalar, whole floats as integers."""
+    value = plain_value(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +26,22 @@ from e2e_common.errors import UsageError, one_line
 ENV_PREFIX = "E2E_"
 
 SettingsT = TypeVar("SettingsT", bound="E2ESettings")
+SectionT = TypeVar("SectionT", bound="Section")
+
+
+class Section(BaseModel):
+    """A group of settings that one part of a pipeline needs, declared once.
+
+    A CLI's settings class inherits its sections, so each option is declared in one place (flag,
+    ``E2E_`` variable, YAML key, default, help); the pipeline receives frozen section objects.
+    """
+
+    model_config = ConfigDict(frozen=True, validate_default=True)
+
+    @classmethod
+    def of(cls: type[SectionT], settings: BaseModel) -> SectionT:
+        """This section's values taken from a CLI's parsed settings."""
+        return cls.model_validate({name: getattr(settings, name) for name in cls.model_fields})
 
 
 class E2ESettings(BaseSettings):

@@ -25,7 +25,6 @@ class StackInfo:
     experiment_tracker: str | None
     model_registry: str | None
     mlflow_tracking_uri: str | None
-    local_store: bool
     dashboard_hint: str
 
     @property
@@ -110,6 +109,5 @@ def describe_active_stack() -> StackInfo:
         experiment_tracker=tracker.name if tracker is not None else None,
         model_registry=registry.name if registry is not None and registry.flavor == MLFLOW_FLAVOR else None,
         mlflow_tracking_uri=tracking_uri,
-        local_store=local_store,
         dashboard_hint=dashboard,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from e2e_common.errors import run_cli
-from e2e_inference.settings import InferenceSettings
+from e2e_inference.settings import DriftOptions, InferenceSettings, InputOptions
 
 PROG = "e2e-infer"
 
@@ -116,8 +116,8 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
 
-    from e2e_common.contract import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.drift import DriftDecision
+    from e2e_inference.names import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.pipelines import (
         PREDICT_STEP,
         PUBLISH_STEP,
@@ -133,20 +133,14 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
     run = configured(
         model_version_id=version.version_id,
         model_version=version.version_name,
-        data_fingerprint=fingerprint,
-        data_path=None if settings.data is None else str(Path(settings.data).resolve()),
-        input_reference=None if reference is None else reference.model_dump(mode="json"),
-        chunk_size=settings.chunk_size,
-        partitions=settings.scoring_partitions(),
-        id_column=settings.id_column,
+        model_description=version.describe(),
         reference_artifact=version.reference_artifact,
-        drift_check=not settings.no_drift_check,
-        drift_share=settings.drift_share,
-        na_drift_tolerance=settings.na_drift_tolerance,
-        drift_sample_rows=settings.drift_sample_rows,
+        data_fingerprint=fingerprint,
+        input_reference=reference,
+        input_options=InputOptions.of(settings),
+        drift=DriftOptions.of(settings),
         notify_on_failure=settings.notify_on_failure,
         notify_on_success=settings.notify_on_success,
-        model_description=version.describe(),
     )
     run = Client().get_pipeline_run(run.id)
     predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
@@ -174,7 +168,7 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
 def _write_output(result: InferenceResult, path: Path) -> Path:
     from zenml.client import Client
 
-    from e2e_common.contract import PREDICTIONS
+    from e2e_inference.names import PREDICTIONS
     from e2e_inference.output import write_parts_atomically, write_table_atomically
 
     predictions = Client().get_artifact_version(PREDICTIONS, result.predictions_version).load()
@@ -184,7 +178,7 @@ def _write_output(result: InferenceResult, path: Path) -> Path:
 
 
 def _print_result(result: InferenceResult, say: Callable[[str], None]) -> None:
-    from e2e_common.contract import DRIFT_REPORT, PREDICTIONS
+    from e2e_inference.names import DRIFT_REPORT, PREDICTIONS
 
     if result.drift_summary is None:
         say("Drift check: skipped (--no-drift-check)")

@@ -13,7 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from e2e_common.contract import DRIFT_REFERENCE
 from e2e_common.errors import QualityGateError
+from e2e_common.schemas import DataContract, FeatureKind
+from e2e_inference.settings import DriftOptions
 
 SAMPLE_SEED = 0
 FAILED = "FAIL"
@@ -149,6 +152,54 @@ def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = SAMPLE_SEED) -> 
     return frame.sample(n=max_rows, random_state=seed).sort_index()
 
 
+def check_against_version(
+    rows: pd.DataFrame,
+    contract: DataContract,
+    preprocess_pipeline: Any,
+    reference: pd.DataFrame,
+    reference_artifact: str,
+    options: DriftOptions,
+) -> DriftCheck:
+    """The drift check of rows to score against a model version's reference.
+
+    With the version's ``drift_reference`` (raw training features) the raw columns are compared;
+    a version that only has ``dataset_trn`` is compared on preprocessed columns.
+    """
+    validated = contract.validate(rows)
+    if reference_artifact == DRIFT_REFERENCE:
+        current = validated.features
+        reference = reference[contract.feature_names]
+        categorical = [
+            *contract.columns_of_kind(FeatureKind.CATEGORICAL),
+            *contract.columns_of_kind(FeatureKind.BOOLEAN),
+        ]
+        kind = "raw"
+    else:
+        reference = reference.drop(columns=[contract.target], errors="ignore")
+        current = _preprocessed_with_missing(preprocess_pipeline, rows, validated.features)
+        categorical = []
+        kind = "preprocessed"
+    return run_drift_check(
+        reference,
+        current,
+        drift_share=options.drift_share,
+        na_drift_tolerance=options.na_drift_tolerance,
+        categorical_columns=categorical,
+        sample_size=options.drift_sample_rows,
+        reference_kind=kind,
+        unseen_categories=validated.unseen_categories,
+    )
+
+
+def _preprocessed_with_missing(preprocess_pipeline: Any, rows: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """Preprocessed rows, with the raw rows' missing values put back where a column kept its name."""
+    transformed = preprocess_pipeline.transform(rows)
+    for name in transformed.columns:
+        if name in features.columns:
+            transformed[name] = transformed[name].where(features[name].notna())
+    return transformed
+
+
 def run_drift_check(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -156,7 +207,7 @@ def run_drift_check(
     drift_share: float,
     na_drift_tolerance: float,
     categorical_columns: Sequence[str] = (),
-    sample_size: int = 10_000,
+    sample_size: int,
     reference_kind: str = "raw",
     unseen_categories: dict[str, int] | None = None,
 ) -> DriftCheck:

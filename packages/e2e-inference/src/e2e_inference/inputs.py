@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from e2e_common.data import check_readable_file, default_inference_data, read_table
+from e2e_common.data import (
+    check_readable_file,
+    default_inference_data,
+    file_fingerprint,
+    frame_fingerprint,
+    read_table,
+)
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract, ValidatedRows
 from e2e_inference.sources import InputReference
 
 DEFAULT_SOURCE = "the held-out slice of the default data set"
-FINGERPRINT_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -33,22 +37,6 @@ def read_input(path: Path | str | None) -> InputRows:
         return InputRows(frame=frame, source=DEFAULT_SOURCE, fingerprint=frame_fingerprint(frame))
     path = check_readable_file(Path(path))
     return InputRows(frame=read_table(path), source=str(path), fingerprint=file_fingerprint(path))
-
-
-def file_fingerprint(path: Path) -> str:
-    """sha256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(FINGERPRINT_BLOCK):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
-
-
-def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """sha256 of a DataFrame's column names and values."""
-    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    return f"sha256:{digest.hexdigest()}"
 
 
 def check_rows(rows: pd.DataFrame, contract: DataContract, id_column: str | None, source: str) -> ValidatedRows:

@@ -13,8 +13,10 @@ from uuid import UUID
 from zenml import pipeline, unmapped
 from zenml.client import Client
 
-from e2e_common.contract import DATA_CONTRACT, DRIFT_REFERENCE, MODEL, PREPROCESS_PIPELINE
+from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
 from e2e_common.notify import notify_failure_hook
+from e2e_inference.settings import DriftOptions, InputOptions
+from e2e_inference.sources import InputReference
 from e2e_inference.steps import (
     drift_gate,
     drift_report,
@@ -39,56 +41,45 @@ SCORE_STEP = score_partition.name
 def inference_pipeline(
     model_version_id: str,
     model_version: str,
+    model_description: str,
+    reference_artifact: str,
     data_fingerprint: str,
-    data_path: str | None = None,
-    input_reference: dict | None = None,
-    id_column: str | None = None,
-    reference_artifact: str = DRIFT_REFERENCE,
-    drift_check: bool = True,
-    drift_share: float = 0.5,
-    na_drift_tolerance: float = 0.1,
-    drift_sample_rows: int = 10_000,
-    chunk_size: int = 100_000,
-    partitions: int = 2,
-    notify_on_failure: bool = True,
-    notify_on_success: bool = False,
-    model_description: str = "",
+    input_reference: InputReference | None,
+    input_options: InputOptions,
+    drift: DriftOptions,
+    notify_on_failure: bool,
+    notify_on_success: bool,
 ) -> None:
     """Load and check rows, drift report and gate, predict; artifacts linked to the model version."""
     model = Client().zen_store.get_model_version(UUID(model_version_id))
     contract = model.get_artifact(DATA_CONTRACT)
     preprocess = model.get_artifact(PREPROCESS_PIPELINE)
     classifier = model.get_artifact(MODEL)
+    id_column = input_options.id_column
     if input_reference is None:
-        rows = load_rows(contract, data_path, data_fingerprint, model_version_id, id_column)
-        if drift_check:
-            _, decision = drift_report(
-                rows, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
-                model_version_id, data_fingerprint, drift_share, na_drift_tolerance, drift_sample_rows,
-                id=REPORT_STEP,
-            )
-            drift_gate(decision, id=GATE_STEP)
+        rows = load_rows(contract, input_options, data_fingerprint, model_version_id)
+    else:
+        source = record_input(input_reference)
+        rows = sample_rows(source, contract, id_column, drift) if not drift.no_drift_check else None
+    if not drift.no_drift_check:
+        _, decision = drift_report(
+            rows, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
+            model_version_id, data_fingerprint, drift, id=REPORT_STEP,
+        )
+        drift_gate(decision, id=GATE_STEP)
+    if input_reference is None:
         predictions = predict(
             rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column,
             id=PREDICT_STEP,
         )
     else:
-        source = record_input(input_reference)
-        if drift_check:
-            sample = sample_rows(source, contract, id_column, drift_sample_rows)
-            _, decision = drift_report(
-                sample, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
-                model_version_id, data_fingerprint, drift_share, na_drift_tolerance, drift_sample_rows,
-                id=REPORT_STEP,
-            )
-            drift_gate(decision, id=GATE_STEP)
         parts = score_partition.map(
-            partition=plan_scoring(source, partitions),
+            partition=plan_scoring(source, input_options.scoring_partitions()),
             preprocess_pipeline=unmapped(preprocess),
             model=unmapped(classifier),
             model_version=unmapped(model_version),
             model_version_id=unmapped(model_version_id),
-            chunk_size=unmapped(chunk_size),
+            chunk_size=unmapped(input_options.chunk_size),
             id_column=unmapped(id_column),
         )
         predictions = publish_predictions(parts, model_version, model_version_id, data_fingerprint, id=PUBLISH_STEP)

@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from e2e_common.contract import (
+from e2e_common.errors import DataError
+from e2e_common.schemas import plain_value
+from e2e_inference.names import (
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
     PREDICTION_ID_COLUMN,
     probability_column,
 )
-from e2e_common.errors import DataError
 
 
 def row_ids(rows: pd.DataFrame, id_column: str | None, first_row: int = 0) -> pd.Series:
@@ -47,15 +48,11 @@ def score_chunk(
         probabilities = np.asarray(model.predict_proba(features), dtype="float64")
         columns[PREDICTED_CLASS_COLUMN] = np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)]
         for index, label in enumerate(classes):
-            columns[probability_column(_plain(label))] = probabilities[:, index]
+            columns[probability_column(plain_value(label))] = probabilities[:, index]
     else:
         columns[PREDICTED_CLASS_COLUMN] = np.asarray(model.predict(features))
     predictions = pd.DataFrame(columns)
-    predictions[PREDICTED_CLASS_COLUMN] = predictions[PREDICTED_CLASS_COLUMN].map(_plain)
+    predictions[PREDICTED_CLASS_COLUMN] = predictions[PREDICTED_CLASS_COLUMN].map(plain_value)
     predictions = predictions.infer_objects()
     predictions[MODEL_VERSION_COLUMN] = str(model_version)
     return predictions
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

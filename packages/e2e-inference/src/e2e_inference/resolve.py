@@ -30,10 +30,6 @@ class ResolvedVersion:
     contract: DataContract
     reference_artifact: str
 
-    @property
-    def reference_is_raw(self) -> bool:
-        return self.reference_artifact == DRIFT_REFERENCE
-
     def describe(self) -> str:
         return (
             f"model '{self.model_name}' version {self.version_name} at stage '{self.stage}' "
@@ -75,7 +71,13 @@ def resolve_version(model_name: str, stage: Stage | str) -> ResolvedVersion:
 
 
 def load_contract(data: object, where: str = "the model version") -> DataContract:
-    """The DataContract stored as a dict; DataError when it is unreadable or unsupported."""
+    """The version's data contract: stored as a record, or as a dict by versions before 0.2.
+
+    DataError when it is unreadable or of an unsupported contract version.
+    """
+    if isinstance(data, DataContract):
+        data.check_supported()
+        return data
     if not isinstance(data, dict):
         raise DataError(f"{where}: its data contract is a {type(data).__name__}, not a mapping")
     version = data.get("contract_version")

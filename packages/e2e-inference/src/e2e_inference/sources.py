@@ -7,7 +7,6 @@ file in chunks of at most ``chunk_size`` rows, so memory stays bounded whatever 
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,15 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from e2e_common.data import table_format
-from e2e_common.errors import DataError
+from e2e_common.data import (
+    file_fingerprint,
+    open_parquet,
+    read_csv_header,
+    reading_errors,
+    table_format,
+)
 
 READ_BLOCK_BYTES = 8 << 20
-STREAM_BUFFER_BYTES = 1 << 20
 SAMPLE_BLOCKS = 16
 QUOTE = b'"'
 NEWLINE = b"\n"
@@ -62,26 +65,26 @@ def reference_input(path: Path) -> InputReference:
     """Fingerprint (sha256 of the bytes) and count the rows of a CSV or Parquet file in one pass."""
     path = Path(path).resolve()
     kind = table_format(path)
-    digest = hashlib.sha256()
     newlines = 0
     quoted = False
-    with open(path, "rb") as handle:
-        while block := handle.read(READ_BLOCK_BYTES):
-            digest.update(block)
-            if kind == "csv":
-                newlines += block.count(NEWLINE)
-                quoted = quoted or QUOTE in block
+
+    def count_lines(block: bytes) -> None:
+        nonlocal newlines, quoted
+        newlines += block.count(NEWLINE)
+        quoted = quoted or QUOTE in block
+
+    fingerprint = file_fingerprint(path, count_lines if kind == "csv" else None)
     if kind == "parquet":
-        metadata = _parquet_file(path).metadata
+        metadata = open_parquet(path).metadata
         rows, columns = metadata.num_rows, list(metadata.schema.to_arrow_schema().names)
     else:
-        columns = _csv_header(path)
+        columns = read_csv_header(path)
         rows = newlines - 1 + (0 if _ends_with_newline(path) else 1)
     return InputReference(
         uri=str(path),
         format=kind,
         size_bytes=path.stat().st_size,
-        fingerprint=f"sha256:{digest.hexdigest()}",
+        fingerprint=fingerprint,
         rows=max(rows, 0),
         columns=columns,
         quoted=quoted,
@@ -104,16 +107,14 @@ def plan_partitions(source: InputReference, partitions: int) -> list[Partition]:
 def iter_partition_chunks(partition: Partition, chunk_size: int) -> Iterator[pd.DataFrame]:
     """The rows of a partition, in chunks of at most ``chunk_size`` rows."""
     source = partition.source
-    try:
+    with reading_errors(source.uri, source.format):
         if source.format == "parquet":
-            parquet = _parquet_file(source.path, streaming=True)
+            parquet = open_parquet(source.path, streaming=True)
             for group in partition.row_groups:
                 for batch in parquet.iter_batches(batch_size=chunk_size, row_groups=[group]):
                     yield batch.to_pandas()
             return
         yield from _csv_range_chunks(source, partition.byte_start, partition.byte_end, chunk_size)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{source.uri}: cannot be read as {source.format.upper()} ({exc})") from exc
 
 
 def sample_input(source: InputReference, max_rows: int, seed: int = 0) -> pd.DataFrame:
@@ -121,26 +122,15 @@ def sample_input(source: InputReference, max_rows: int, seed: int = 0) -> pd.Dat
 
     The cost depends on ``max_rows``, not on the input's size: only the sampled blocks are read.
     """
-    frame = _parquet_sample(source, max_rows) if source.format == "parquet" else _csv_sample(source, max_rows)
+    with reading_errors(source.uri, source.format):
+        frame = _parquet_sample(source, max_rows) if source.format == "parquet" else _csv_sample(source, max_rows)
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=seed).sort_index()
     return frame.reset_index(drop=True)
 
 
-def _parquet_file(path: Path, streaming: bool = False):
-    """The Parquet file; ``streaming`` reads pages as needed instead of whole column chunks."""
-    import pyarrow.parquet as pq
-
-    try:
-        if streaming:
-            return pq.ParquetFile(path, pre_buffer=False, buffer_size=STREAM_BUFFER_BYTES)
-        return pq.ParquetFile(path)
-    except Exception as exc:  # pyarrow's own error types for a corrupt file
-        raise DataError(f"{path}: cannot be read as PARQUET ({str(exc).splitlines()[0]})") from exc
-
-
 def _parquet_partitions(source: InputReference, partitions: int) -> list[Partition]:
-    metadata = _parquet_file(source.path).metadata
+    metadata = open_parquet(source.path).metadata
     sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
     total = max(sum(sizes), 1)
     count = max(1, min(partitions, len(sizes)))
@@ -159,7 +149,7 @@ def _parquet_partitions(source: InputReference, partitions: int) -> list[Partiti
 
 
 def _parquet_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
-    parquet = _parquet_file(source.path, streaming=True)
+    parquet = open_parquet(source.path, streaming=True)
     groups = parquet.metadata.num_row_groups
     if groups == 0:
         return pd.DataFrame(columns=source.columns)
@@ -170,13 +160,6 @@ def _parquet_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
         batches = parquet.iter_batches(batch_size=per_block, row_groups=[group])
         frames.append(next(batches).to_pandas())
     return pd.concat(frames, ignore_index=True)
-
-
-def _csv_header(path: Path) -> list[str]:
-    try:
-        return list(pd.read_csv(path, nrows=0).columns)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot be read as CSV ({exc})") from exc
 
 
 def _ends_with_newline(path: Path) -> bool:

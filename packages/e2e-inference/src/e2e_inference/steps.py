@@ -13,9 +13,13 @@ import pandas as pd
 from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
-from e2e_common.contract import (
+from e2e_common.errors import DataError
+from e2e_common.notify import notify
+from e2e_common.schemas import DataContract
+from e2e_inference.drift import DriftDecision, check_against_version, enforce
+from e2e_inference.inputs import check_rows, read_input, rows_to_score
+from e2e_inference.names import (
     DRIFT_DECISION,
-    DRIFT_REFERENCE,
     DRIFT_REPORT,
     DRIFT_SAMPLE,
     INFERENCE_INPUT,
@@ -25,14 +29,10 @@ from e2e_common.contract import (
     PREDICTIONS,
     SCORING_PLAN,
 )
-from e2e_common.errors import DataError
-from e2e_common.notify import notify
-from e2e_common.schemas import FeatureKind
-from e2e_inference.drift import DriftDecision, enforce, run_drift_check
-from e2e_inference.inputs import check_rows, read_input, rows_to_score
 from e2e_inference.output import PredictionsReference, ScoredPart, write_part
 from e2e_inference.predict import score_chunk
 from e2e_inference.resolve import load_contract
+from e2e_inference.settings import DriftOptions, InputOptions
 from e2e_inference.sources import (
     InputReference,
     Partition,
@@ -46,16 +46,12 @@ PART_FILE_NAME = "predictions.parquet"
 
 @step
 def load_rows(
-    data_contract: dict,
-    data_path: str | None,
-    data_fingerprint: str,
-    model_version_id: str,
-    id_column: str | None = None,
+    data_contract: DataContract | dict, options: InputOptions, data_fingerprint: str, model_version_id: str
 ) -> Annotated[pd.DataFrame, INFERENCE_INPUT]:
     """Read the rows to score and check them against the version's data contract."""
     contract = load_contract(data_contract)
-    rows = read_input(data_path)
-    validated = check_rows(rows.frame, contract, id_column, rows.source)
+    rows = read_input(options.data)
+    validated = check_rows(rows.frame, contract, options.id_column, rows.source)
     log_metadata(
         metadata={
             METADATA_INFERENCE: {
@@ -69,61 +65,28 @@ def load_rows(
         infer_artifact=True,
         artifact_name=INFERENCE_INPUT,
     )
-    return rows_to_score(rows.frame, contract, id_column)
+    return rows_to_score(rows.frame, contract, options.id_column)
 
 
 @step
 def drift_report(
     rows: pd.DataFrame,
-    data_contract: dict,
+    data_contract: DataContract | dict,
     preprocess_pipeline: Any,
     reference: pd.DataFrame,
     reference_artifact: str,
     model_version_id: str,
     data_fingerprint: str,
-    drift_share: float,
-    na_drift_tolerance: float,
-    drift_sample_rows: int,
+    options: DriftOptions,
 ) -> tuple[Annotated[HTMLString, DRIFT_REPORT], Annotated[dict, DRIFT_DECISION]]:
     """Evidently's drift report of the rows against the version's training data, and its decision."""
-    contract = load_contract(data_contract)
-    validated = contract.validate(rows)
-    if reference_artifact == DRIFT_REFERENCE:
-        current = validated.features
-        reference = reference[contract.feature_names]
-        categorical = [
-            *contract.columns_of_kind(FeatureKind.CATEGORICAL),
-            *contract.columns_of_kind(FeatureKind.BOOLEAN),
-        ]
-        kind = "raw"
-    else:
-        reference = reference.drop(columns=[contract.target], errors="ignore")
-        current = _preprocessed_with_missing(preprocess_pipeline, rows, validated.features)
-        categorical = []
-        kind = "preprocessed"
-    check = run_drift_check(
-        reference,
-        current,
-        drift_share=drift_share,
-        na_drift_tolerance=na_drift_tolerance,
-        categorical_columns=categorical,
-        sample_size=drift_sample_rows,
-        reference_kind=kind,
-        unseen_categories=validated.unseen_categories,
+    check = check_against_version(
+        rows, load_contract(data_contract), preprocess_pipeline, reference, reference_artifact, options
     )
     log_metadata(
         metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
     )
     return HTMLString(check.html), check.decision.to_dict()
-
-
-def _preprocessed_with_missing(preprocess_pipeline: Any, rows: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
-    """Preprocessed rows, with the raw rows' missing values put back where a column kept its name."""
-    transformed = preprocess_pipeline.transform(rows)
-    for name in transformed.columns:
-        if name in features.columns:
-            transformed[name] = transformed[name].where(features[name].notna())
-    return transformed
 
 
 @step
@@ -169,9 +132,8 @@ def notify_success(predictions: Any, model_description: str) -> None:
 
 
 @step
-def record_input(reference: dict) -> Annotated[InputReference, INFERENCE_INPUT]:
+def record_input(source: InputReference) -> Annotated[InputReference, INFERENCE_INPUT]:
     """The large input by reference (URI, size, content fingerprint, rows), not a copy."""
-    source = InputReference.model_validate(reference)
     log_metadata(
         metadata={
             METADATA_INFERENCE: {
@@ -190,11 +152,11 @@ def record_input(reference: dict) -> Annotated[InputReference, INFERENCE_INPUT]:
 
 @step
 def sample_rows(
-    source: InputReference, data_contract: dict, id_column: str | None, max_rows: int
+    source: InputReference, data_contract: DataContract | dict, id_column: str | None, options: DriftOptions
 ) -> Annotated[pd.DataFrame, DRIFT_SAMPLE]:
     """A bounded deterministic sample of the input, checked against the contract: the drift check's rows."""
     contract = load_contract(data_contract)
-    sample = sample_input(source, max_rows)
+    sample = sample_input(source, options.drift_sample_rows)
     check_rows(sample, contract, id_column, source.uri)
     return rows_to_score(sample, contract, id_column)
 

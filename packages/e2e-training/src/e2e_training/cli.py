@@ -12,9 +12,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from e2e_common import contract
+from e2e_common.contract import MODEL_DESCRIPTION
 from e2e_common.errors import QualityGateError, find_e2e_error, run_cli
-from e2e_training.settings import TrainingSettings
+from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, TRAINING_PIPELINE
+from e2e_training.settings import (
+    DataOptions,
+    GateOptions,
+    PreprocessingOptions,
+    PromotionOptions,
+    SearchOptions,
+    SplitOptions,
+    TrainingSettings,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +69,7 @@ def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
     from e2e_common.stack import ensure_embedded_stack
 
     stack = ensure_embedded_stack()
-    run_name = f"{contract.TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
+    run_name = f"{TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     print(f"Training model '{settings.model_name}' on stack '{stack.name}': run {run_name}", flush=True)
     try:
         run_training(settings, stack, frame, run_name)
@@ -73,65 +82,38 @@ def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
 
 def check_input(settings: TrainingSettings) -> pd.DataFrame:
     """Read and check the data and the search space before anything is run; the data read."""
-    from e2e_training import data, split
+    from e2e_training import data, search, split
 
-    frame = data.read_training_data(settings.data)
-    rules = data.derive_contract(frame, settings.target, settings.drop_columns)
-    train_rows, _ = split.prepare_splits(frame, rules, settings.test_size, not settings.no_drop_na)
-
-    from e2e_training import search
-
-    families = model_families(settings)
-    search.check_search_space(
-        {name: search.ModelFamily.model_validate(family) for name, family in families.items()}, settings.cv_scoring
-    )
-    search.cv_splitter(train_rows[rules.target], settings.cv_folds, settings.random_state)
+    options = DataOptions.of(settings)
+    frame = data.read_training_data(options.data)
+    rules = data.derive_contract(frame, options.target, options.drop_columns)
+    train_rows, _ = split.prepare_splits(frame, rules, SplitOptions.of(settings))
+    search.check_search(SearchOptions.of(settings), train_rows[rules.target])
     return frame
-
-
-def model_families(settings: TrainingSettings) -> dict[str, dict[str, Any]]:
-    """The families to search, or with ``--no-hp-tuning`` the one configured model."""
-    if settings.no_hp_tuning:
-        configured = settings.no_hp_tuning_model.model_copy(update={"search": {}})
-        return {"configured_model": configured.model_dump(mode="json", by_alias=True)}
-    return {name: family.model_dump(mode="json", by_alias=True) for name, family in settings.search_space.items()}
 
 
 def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFrame, run_name: str) -> None:
     """Configure the pipeline for this stack and these settings; run it once."""
     from zenml import Model
 
-    from e2e_training.data import fingerprint
+    from e2e_common.data import frame_fingerprint
     from e2e_training.pipelines import TRACKED_STEPS, training_pipeline
 
     tracked = {name: {"experiment_tracker": stack.experiment_tracker} for name in TRACKED_STEPS}
     configured = training_pipeline.with_options(
         run_name=run_name,
-        model=Model(name=settings.model_name, description=contract.MODEL_DESCRIPTION),
+        model=Model(name=settings.model_name, description=MODEL_DESCRIPTION),
         enable_cache=not settings.no_cache,
         steps=tracked if stack.mlflow_tracking_uri else None,
     )
     configured(
-        data_path=str(settings.data.resolve()) if settings.data else None,
-        data_fingerprint=fingerprint(frame),
-        target=settings.target,
-        drop_columns=list(settings.drop_columns),
-        test_size=settings.test_size,
-        drop_na=not settings.no_drop_na,
-        normalize=not settings.no_normalize,
-        families=model_families(settings),
-        n_iter=settings.n_iter,
-        cv_folds=settings.cv_folds,
-        cv_scoring=settings.cv_scoring,
-        random_state=settings.random_state,
-        parallel_backend=settings.parallel_backend,
-        drift_reference_rows=settings.drift_reference_rows,
-        model_name=settings.model_name,
-        target_env=settings.target_env,
-        promotion=settings.promotion,
-        min_train_accuracy=settings.min_train_accuracy,
-        min_test_accuracy=settings.min_test_accuracy,
-        fail_on_accuracy_quality_gates=settings.fail_on_accuracy_quality_gates,
+        data_options=DataOptions.of(settings),
+        data_fingerprint=frame_fingerprint(frame),
+        split_options=SplitOptions.of(settings),
+        preprocessing=PreprocessingOptions.of(settings),
+        search_options=SearchOptions.of(settings),
+        gates=GateOptions.of(settings),
+        promotion=PromotionOptions.of(settings),
         notify_on_failure=settings.notify_on_failure,
         notify_on_success=settings.notify_on_success,
     )
@@ -166,8 +148,8 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     run = Client().get_pipeline_run(run_name)
     version = Client().get_model_version(settings.model_name, run.model_version.id)
     metadata = version.run_metadata
-    metrics = metadata.get(contract.METADATA_METRICS, {})
-    decision = metadata.get(contract.METADATA_PROMOTION, {})
+    metrics = metadata.get(METADATA_METRICS, {})
+    decision = metadata.get(METADATA_PROMOTION, {})
     lines = [
         ("Run", f"{run.name} ({run.status.value})"),
         ("Model version", f"{settings.model_name} version {version.number}"),
@@ -184,11 +166,12 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     for label, text in lines:
         print(f"{label + ':' if label else '':<{width}}{text}")
     if evaluate.TRAIN in metrics and evaluate.HOLDOUT in metrics:
+        gates = GateOptions.of(settings)
         failures = evaluate.accuracy_gate_failures(
             evaluate.Scores(**metrics[evaluate.TRAIN]),
             evaluate.Scores(**metrics[evaluate.HOLDOUT]),
-            settings.min_train_accuracy,
-            settings.min_test_accuracy,
+            gates.min_train_accuracy,
+            gates.min_test_accuracy,
         )
         for failure in failures:
             print(f"warning: {failure} (pass --fail-on-accuracy-quality-gates to refuse such models)")

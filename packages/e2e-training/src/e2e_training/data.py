@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from e2e_common.data import default_training_data, read_table
+from e2e_common.data import default_training_data, frame_fingerprint, read_table
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract
+from e2e_training.settings import DataOptions
 
 
 def read_training_data(path: Path | None) -> pd.DataFrame:
@@ -28,9 +28,9 @@ def derive_contract(frame: pd.DataFrame, target: str, drop_columns: Sequence[str
     return DataContract.from_frame(frame.drop(columns=list(drop_columns)), target)
 
 
-def fingerprint(frame: pd.DataFrame) -> str:
-    """A digest of the values, index, column names and dtypes of ``frame``."""
-    digest = hashlib.sha256()
-    digest.update(repr([(str(name), str(dtype)) for name, dtype in frame.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    return digest.hexdigest()
+def load_checked(options: DataOptions, expected_fingerprint: str) -> tuple[pd.DataFrame, DataContract]:
+    """The training rows and their data contract; DataError when the file changed since it was checked."""
+    frame = read_training_data(options.data)
+    if frame_fingerprint(frame) != expected_fingerprint:
+        raise DataError(f"{options.data}: the file changed after it was checked; run again")
+    return frame, derive_contract(frame, options.target, options.drop_columns)

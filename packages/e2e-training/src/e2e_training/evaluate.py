@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+from e2e_common.contract import METADATA_CONTRACT_VERSION
+from e2e_common.errors import QualityGateError
+from e2e_common.schemas import DataContract
+from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, METADATA_SPLIT
+from e2e_training.preprocess import features_and_target
+from e2e_training.promote import refused_by_gates
+from e2e_training.settings import GateOptions, PromotionOptions, SplitOptions
+from e2e_training.split import SplitInfo
 
 TRAIN = "train"
 HOLDOUT = "holdout"
@@ -67,3 +77,40 @@ def accuracy_gate_failures(
             f"holdout accuracy {holdout.accuracy:.4f} is below --min-test-accuracy {min_test_accuracy}"
         )
     return failures
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Metrics on both data sets, the model-version metadata to log, and the gates' refusal if any."""
+
+    metrics: dict[str, dict[str, Any]]
+    metadata: dict[str, Any]
+    refusal: QualityGateError | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def assess(
+    model: object,
+    dataset_trn: pd.DataFrame,
+    dataset_tst: pd.DataFrame,
+    contract: DataContract,
+    split: SplitOptions,
+    gates: GateOptions,
+    promotion: PromotionOptions,
+    version_number: int,
+) -> Assessment:
+    """Score the model on both preprocessed data sets and apply the accuracy gates."""
+    train = score(model, *features_and_target(dataset_trn, contract))
+    holdout = score(model, *features_and_target(dataset_tst, contract))
+    metrics = {TRAIN: train.as_metadata(), HOLDOUT: holdout.as_metadata()}
+    metadata: dict[str, Any] = {
+        METADATA_METRICS: metrics,
+        METADATA_SPLIT: SplitInfo.of(split, train.rows, holdout.rows).as_metadata(),
+        METADATA_CONTRACT_VERSION: contract.contract_version,
+    }
+    failures = accuracy_gate_failures(train, holdout, gates.min_train_accuracy, gates.min_test_accuracy)
+    if not (failures and gates.fail_on_accuracy_quality_gates):
+        return Assessment(metrics, metadata, warnings=failures)
+    refused = refused_by_gates(promotion, version_number, holdout.accuracy, failures)
+    metadata[METADATA_PROMOTION] = refused.as_metadata()
+    return Assessment(metrics, metadata, refusal=QualityGateError(f"{'; '.join(failures)}: not promoted"))

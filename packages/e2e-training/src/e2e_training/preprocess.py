@@ -5,13 +5,16 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from e2e_common.preprocessing import PreprocessOptions, build_preprocess_pipeline
+from e2e_common.preprocessing import build_preprocess_pipeline
 from e2e_common.schemas import DataContract
+from e2e_training.settings import PreprocessingOptions
+
+DRIFT_REFERENCE_SEED = 42
 
 
-def fit_preprocessing(train: pd.DataFrame, contract: DataContract, normalize: bool) -> Pipeline:
+def fit_preprocessing(train: pd.DataFrame, contract: DataContract, options: PreprocessingOptions) -> Pipeline:
     """e2e_common's preprocessing, fitted on the train rows only."""
-    pipeline = build_preprocess_pipeline(contract, PreprocessOptions(normalize=normalize))
+    pipeline = build_preprocess_pipeline(contract, normalize=not options.no_normalize)
     return pipeline.fit(train[contract.feature_names])
 
 
@@ -21,13 +24,12 @@ def preprocessed(pipeline: Pipeline, rows: pd.DataFrame, contract: DataContract)
     return features.assign(**{contract.target: rows[contract.target].to_numpy()})
 
 
-def drift_reference(
-    train: pd.DataFrame, contract: DataContract, max_rows: int, random_state: int
-) -> pd.DataFrame:
-    """The raw train features as the contract reads them: a deterministic sample of ``max_rows``."""
+def drift_reference(train: pd.DataFrame, contract: DataContract, options: PreprocessingOptions) -> pd.DataFrame:
+    """The raw train features as the contract reads them: a deterministic sample of at most
+    ``drift_reference_rows``."""
     features = contract.validate(train).features
-    if len(features) > max_rows:
-        features = features.sample(n=max_rows, random_state=random_state).sort_index()
+    if len(features) > options.drift_reference_rows:
+        features = features.sample(n=options.drift_reference_rows, random_state=DRIFT_REFERENCE_SEED).sort_index()
     return features.reset_index(drop=True)
 
 

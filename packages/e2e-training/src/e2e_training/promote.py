@@ -8,8 +8,12 @@ from typing import Any
 import pandas as pd
 from sklearn.metrics import accuracy_score
 
+from e2e_common.contract import MODEL, PREPROCESS_PIPELINE
 from e2e_common.errors import E2EError, one_line
-from e2e_training.split import rows_held_out_by_both
+from e2e_training import registry
+from e2e_training.names import METADATA_MLFLOW_REGISTRY_VERSION, METADATA_SPLIT
+from e2e_training.settings import PromotionOptions, SplitOptions
+from e2e_training.split import SplitInfo, rows_held_out_by_both
 
 METRIC = "accuracy"
 LATEST = "latest"
@@ -110,3 +114,61 @@ def decide(mode: str, stage: str, new_version: int, comparison: Comparison | Non
     if comparison.note:
         reason = f"{reason} ({comparison.note})"
     return PromotionDecision(verdict, reason=reason, **common, **scores)
+
+
+def refused_by_gates(
+    options: PromotionOptions, new_version: int, holdout_accuracy: float, failures: list[str]
+) -> PromotionDecision:
+    """The decision recorded when the accuracy gates refused the new version."""
+    return PromotionDecision(
+        False,
+        stage=options.target_env,
+        mode=options.promotion,
+        reason=f"quality gate: {'; '.join(failures)}",
+        metric=METRIC,
+        new_version=new_version,
+        new_score=holdout_accuracy,
+    )
+
+
+def scorer_of(version: Any) -> Scorer | None:
+    """A Model Control Plane version as a Scorer, from its own artifacts; None when it lacks them."""
+    preprocess = version.get_artifact(PREPROCESS_PIPELINE)
+    model = version.get_artifact(MODEL)
+    if preprocess is None or model is None:
+        return None
+    fraction = SplitInfo.holdout_fraction_of(version.run_metadata.get(METADATA_SPLIT))
+    return Scorer(preprocess.load(), model.load(), fraction)
+
+
+def decide_against_stage(
+    options: PromotionOptions,
+    split: SplitOptions,
+    preprocess: Any,
+    model: Any,
+    new_version: int,
+    current: Any | None,
+    holdout: pd.DataFrame,
+    target: str,
+) -> PromotionDecision:
+    """Compare the new version with ``current`` (the version at the target stage, if any); decide."""
+    comparison = None
+    if current is not None:
+        new = Scorer(preprocess, model, split.test_size)
+        current_scorer = scorer_of(current)
+        if current_scorer is None:
+            comparison = Comparison(
+                current.number, 0, problem=f"it has no '{PREPROCESS_PIPELINE}' or '{MODEL}' artifact"
+            )
+        else:
+            comparison = compare(holdout, target, new, current_scorer, current.number)
+    return decide(options.promotion, options.target_env, new_version, comparison)
+
+
+def promote_version(model_name: str, version_id: Any, stage: str) -> None:
+    """Move the alias in the MLflow registry first, then the stage in the Model Control Plane."""
+    from zenml.client import Client
+
+    version = Client().get_model_version(model_name, version_id)
+    registry.move_stage_alias(model_name, version.run_metadata.get(METADATA_MLFLOW_REGISTRY_VERSION), stage)
+    version.set_stage(stage, force=True)

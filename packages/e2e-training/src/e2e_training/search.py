@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import ClassifierMixin, clone
@@ -19,7 +18,14 @@ from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, cross_v
 from sklearn.pipeline import Pipeline
 
 from e2e_common.errors import DataError, UsageError
-from e2e_training.settings import ModelFamily, Range
+from e2e_common.schemas import plain_value
+from e2e_training.names import (
+    METADATA_CV_SCORE,
+    METADATA_CV_SCORE_STD,
+    METADATA_HYPERPARAMETERS,
+    METADATA_MODEL_FAMILY,
+)
+from e2e_training.settings import ModelFamily, Range, SearchOptions
 
 MODEL_STEP = "model"
 
@@ -32,6 +38,24 @@ class CandidateScore:
     cv_score: float
     cv_score_std: float = 0.0
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Metadata of the candidate's artifact."""
+        return {
+            METADATA_MODEL_FAMILY: self.family,
+            METADATA_CV_SCORE: self.cv_score,
+            METADATA_CV_SCORE_STD: self.cv_score_std,
+            METADATA_HYPERPARAMETERS: self.hyperparameters,
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any]) -> CandidateScore:
+        return cls(
+            family=str(metadata[METADATA_MODEL_FAMILY]),
+            cv_score=float(metadata[METADATA_CV_SCORE]),
+            cv_score_std=float(metadata.get(METADATA_CV_SCORE_STD, 0.0)),
+            hyperparameters=dict(metadata.get(METADATA_HYPERPARAMETERS) or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -76,14 +100,18 @@ def build_estimator(family: ModelFamily, family_name: str, random_state: int) ->
     return cls(**params)
 
 
-def check_search_space(families: dict[str, ModelFamily], scoring: str) -> None:
-    """UsageError naming the setting when a family or the scoring cannot be used."""
-    for name, family in families.items():
+def check_search(options: SearchOptions, target: pd.Series) -> None:
+    """UsageError naming the setting when a family or the scoring cannot be used; DataError when
+    the train rows' classes are too small for cross-validation."""
+    for name, family in options.families().items():
         build_estimator(family, name, random_state=0)
     try:
-        get_scorer(scoring)
+        get_scorer(options.cv_scoring)
     except ValueError as exc:
-        raise UsageError(f"unknown scoring '{scoring}' (setting 'cv_scoring'); use a scikit-learn scorer name") from exc
+        raise UsageError(
+            f"unknown scoring '{options.cv_scoring}' (setting 'cv_scoring'); use a scikit-learn scorer name"
+        ) from exc
+    cv_splitter(target, options.cv_folds, options.random_state)
 
 
 def distribution(values: list[Any] | Range) -> Any:
@@ -118,12 +146,7 @@ def search_family(
     features: pd.DataFrame,
     target: pd.Series,
     preprocess: Pipeline,
-    *,
-    n_iter: int,
-    cv_folds: int,
-    scoring: str,
-    random_state: int,
-    parallel_backend: str = "threading",
+    options: SearchOptions,
 ) -> Candidate:
     """The family's best hyperparameters by cross-validated ``scoring`` on these rows.
 
@@ -131,9 +154,10 @@ def search_family(
     of the rows it is scored on. A family without a search space is scored as configured. Folds
     and candidates run in parallel on all cores through joblib's ``parallel_backend``.
     """
-    estimator = build_estimator(family, family_name, random_state)
+    estimator = build_estimator(family, family_name, options.random_state)
     pipeline = Pipeline([("preprocess", clone(preprocess)), (MODEL_STEP, estimator)])
-    cv = cv_splitter(target, cv_folds, random_state)
+    cv = cv_splitter(target, options.cv_folds, options.random_state)
+    scoring, parallel_backend = options.cv_scoring, options.parallel_backend
     if not family.search:
         with joblib.parallel_backend(parallel_backend):
             scores = cross_val_score(pipeline, features, target, cv=cv, scoring=scoring, n_jobs=-1)
@@ -141,12 +165,12 @@ def search_family(
     search = RandomizedSearchCV(
         pipeline,
         {f"{MODEL_STEP}__{name}": distribution(values) for name, values in family.search.items()},
-        n_iter=n_iter,
+        n_iter=options.n_iter,
         cv=cv,
         scoring=scoring,
         n_jobs=-1,
         refit=False,
-        random_state=random_state,
+        random_state=options.random_state,
     )
     with warnings.catch_warnings(), joblib.parallel_backend(parallel_backend):
         warnings.filterwarnings("ignore", message="The total space of parameters")
@@ -177,7 +201,7 @@ def _candidate(
             family=family_name,
             cv_score=float(score),
             cv_score_std=float(std),
-            hyperparameters={name: plain(value) for name, value in params.items()},
+            hyperparameters={name: hyperparameter_value(value) for name, value in params.items()},
         ),
     )
 
@@ -211,10 +235,7 @@ def select_best(candidates: Sequence[CandidateScore]) -> int:
     return ranked[0]
 
 
-def plain(value: Any) -> Any:
-    """A JSON-friendly form of a hyperparameter value."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
+def hyperparameter_value(value: Any) -> Any:
+    """A JSON-friendly form of a hyperparameter value: a scalar, or its text."""
+    value = plain_value(value)
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)

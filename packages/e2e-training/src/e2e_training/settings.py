@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import CliSuppress, NoDecode
 
 from e2e_common.contract import Stage, StageName
-from e2e_common.settings import E2ESettings, comma_list_validator
+from e2e_common.settings import E2ESettings, Section, comma_list_validator
 
 FAMILY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+CONFIGURED_MODEL = "configured_model"
 DEFAULT_TARGET = "target"  # e2e_common.data.DEFAULT_TARGET, not imported: it would load pandas for --help
 
 
@@ -74,8 +75,8 @@ class ModelFamily(BaseModel):
         return search
 
 
-class TrainingSettings(E2ESettings):
-    """Train a classifier on ZenML, evaluate it and promote it to a stage of the Model Control Plane."""
+class DataOptions(Section):
+    """What to train on."""
 
     data: Path | None = Field(
         None,
@@ -83,25 +84,36 @@ class TrainingSettings(E2ESettings):
         "minus the slice held out for inference)",
     )
     target: str = Field(DEFAULT_TARGET, min_length=1, description="target column")
-    target_env: StageName = Field(Stage.STAGING.value, description="stage to promote to")
-    promotion: Literal["metric", "latest"] = Field(
-        "metric",
-        description="metric: promote when at least as accurate as the version at the stage on the "
-        "same holdout; latest: always promote",
-    )
-    no_hp_tuning: bool = Field(False, description="train the one configured model instead of searching")
-    no_drop_na: bool = Field(False, description="keep rows with missing values (they are imputed)")
-    no_normalize: bool = Field(False, description="do not scale numeric features to [0, 1]")
     drop_columns: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated feature columns to leave out"
     )
-    test_size: float = Field(0.2, gt=0, lt=1, description="fraction of rows held out for evaluation")
-    min_train_accuracy: float = Field(0.9, ge=0, le=1, description="accuracy gate on the train split")
-    min_test_accuracy: float = Field(0.9, ge=0, le=1, description="accuracy gate on the holdout")
-    fail_on_accuracy_quality_gates: bool = Field(
-        False, description="exit 3 without promotion when a gate fails, instead of a warning"
-    )
 
+    _split_drop_columns = comma_list_validator("drop_columns")
+
+    @field_validator("data")
+    @classmethod
+    def _absolute(cls, data: Path | None) -> Path | None:
+        return None if data is None else Path(data).expanduser().resolve()
+
+
+class SplitOptions(Section):
+    """How the rows are split into train and holdout."""
+
+    test_size: float = Field(0.2, gt=0, lt=1, description="fraction of rows held out for evaluation")
+    no_drop_na: bool = Field(False, description="keep rows with missing values (they are imputed)")
+
+
+class PreprocessingOptions(Section):
+    """How features are prepared, and how much of the train split the drift reference keeps."""
+
+    no_normalize: bool = Field(False, description="do not scale numeric features to [0, 1]")
+    drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
+
+
+class SearchOptions(Section):
+    """Which model families are searched, and how."""
+
+    no_hp_tuning: bool = Field(False, description="train the one configured model instead of searching")
     search_space: CliSuppress[dict[str, ModelFamily]] = Field(default_factory=_default("search_space"))
     no_hp_tuning_model: CliSuppress[ModelFamily] = Field(default_factory=_default("no_hp_tuning_model"))
     n_iter: CliSuppress[int] = Field(default_factory=_default("n_iter"), ge=1)
@@ -109,9 +121,6 @@ class TrainingSettings(E2ESettings):
     cv_scoring: CliSuppress[str] = Field(default_factory=_default("cv_scoring"), min_length=1)
     parallel_backend: CliSuppress[Literal["threading", "loky"]] = Field(default_factory=_default("parallel_backend"))
     random_state: CliSuppress[int] = Field(default_factory=_default("random_state"), ge=0)
-    drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
-
-    _split_drop_columns = comma_list_validator("drop_columns")
 
     @field_validator("search_space")
     @classmethod
@@ -122,3 +131,36 @@ class TrainingSettings(E2ESettings):
         if bad:
             raise ValueError(f"family names must be lower_snake_case: {', '.join(bad)}")
         return space
+
+    def families(self) -> dict[str, ModelFamily]:
+        """The families to search, or with ``no_hp_tuning`` the one configured model, unsearched."""
+        if self.no_hp_tuning:
+            return {CONFIGURED_MODEL: self.no_hp_tuning_model.model_copy(update={"search": {}})}
+        return dict(self.search_space)
+
+
+class GateOptions(Section):
+    """The accuracy quality gates."""
+
+    min_train_accuracy: float = Field(0.9, ge=0, le=1, description="accuracy gate on the train split")
+    min_test_accuracy: float = Field(0.9, ge=0, le=1, description="accuracy gate on the holdout")
+    fail_on_accuracy_quality_gates: bool = Field(
+        False, description="exit 3 without promotion when a gate fails, instead of a warning"
+    )
+
+
+class PromotionOptions(Section):
+    """Where a new version is promoted, and on which condition."""
+
+    target_env: StageName = Field(Stage.STAGING.value, description="stage to promote to")
+    promotion: Literal["metric", "latest"] = Field(
+        "metric",
+        description="metric: promote when at least as accurate as the version at the stage on the "
+        "same holdout; latest: always promote",
+    )
+
+
+class TrainingSettings(
+    E2ESettings, PromotionOptions, GateOptions, SearchOptions, PreprocessingOptions, SplitOptions, DataOptions
+):
+    """Train a classifier on ZenML, evaluate it and promote it to a stage of the Model Control Plane."""

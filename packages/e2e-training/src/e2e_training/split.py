@@ -16,6 +16,7 @@ import pandas as pd
 
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract
+from e2e_training.settings import SplitOptions
 
 SPLIT_SCHEME = "row-hash-v1"
 MISSING = "\x00missing"
@@ -30,6 +31,10 @@ class SplitInfo:
     train_rows: int
     holdout_rows: int
     scheme: str = SPLIT_SCHEME
+
+    @classmethod
+    def of(cls, options: SplitOptions, train_rows: int, holdout_rows: int) -> SplitInfo:
+        return cls(options.test_size, train_rows, holdout_rows)
 
     def as_metadata(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,9 +87,10 @@ def drop_missing(frame: pd.DataFrame, contract: DataContract, drop_na: bool) -> 
 
 
 def prepare_splits(
-    frame: pd.DataFrame, contract: DataContract, test_size: float, drop_na: bool
+    frame: pd.DataFrame, contract: DataContract, options: SplitOptions
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train and holdout rows, missing values handled; DataError when either cannot serve."""
+    test_size, drop_na = options.test_size, not options.no_drop_na
     train, holdout = (drop_missing(part, contract, drop_na) for part in split_rows(frame, test_size))
     hint = "" if not drop_na else " or pass --no-drop-na to impute missing values"
     if train.empty or holdout.empty:

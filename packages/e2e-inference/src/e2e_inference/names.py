@@ -1,0 +1,29 @@
+"""Names that users see of an inference run: its artifacts, metadata and the predictions' columns."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Artifacts of an inference run, linked to the model version it scored with.
+PREDICTIONS: Final = "predictions"
+DRIFT_REPORT: Final = "drift_report"
+INFERENCE_INPUT: Final = "inference_input"
+DRIFT_DECISION: Final = "drift_decision"
+DRIFT_SAMPLE: Final = "drift_sample"
+SCORING_PLAN: Final = "scoring_plan"
+PREDICTION_PART: Final = "prediction_part"
+
+# Metadata keys of an inference run's artifacts.
+METADATA_DRIFT: Final = "drift"
+METADATA_INFERENCE: Final = "inference"
+
+# Columns of the predictions table besides one probability column per class.
+PREDICTION_ID_COLUMN: Final = "id"
+PREDICTED_CLASS_COLUMN: Final = "predicted_class"
+PROBABILITY_COLUMN_PREFIX: Final = "proba_"
+MODEL_VERSION_COLUMN: Final = "model_version"
+
+
+def probability_column(class_label: object) -> str:
+    """Name of the predictions column that holds the probability of ``class_label``."""
+    return f"{PROBABILITY_COLUMN_PREFIX}{class_label}"

@@ -1,0 +1,35 @@
+"""Names that the training team's pipeline gives its runs, artifacts and metadata.
+
+The names inference reads are in ``e2e_common.contract``; these are seen only in the dashboard
+and by the training team's own code.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The training pipeline, as named in ZenML and as the MLflow experiment of its runs.
+TRAINING_PIPELINE: Final = "e2e_training"
+
+# Artifacts of a training run besides the ones inference reads.
+TRAINING_DATA: Final = "training_data"
+TRAIN_SPLIT: Final = "train_split"
+HOLDOUT_SPLIT: Final = "holdout_split"
+MODEL_CANDIDATE: Final = "model_candidate"
+SELECTED_MODEL: Final = "selected_model"
+EVALUATION: Final = "evaluation"
+PROMOTION_DECISION: Final = "promotion_decision"
+
+# Model-version metadata.
+METADATA_METRICS: Final = "metrics"
+METADATA_PROMOTION: Final = "promotion"
+METADATA_MLFLOW_REGISTRY_VERSION: Final = "mlflow_registry_version"
+METADATA_SELECTION: Final = "model_selection"
+# How the holdout was drawn, so later versions compare on unseen rows.
+METADATA_SPLIT: Final = "split"
+
+# Metadata of a model candidate artifact: how it scored in cross-validation on the train split.
+METADATA_CV_SCORE: Final = "cv_score"
+METADATA_CV_SCORE_STD: Final = "cv_score_std"
+METADATA_MODEL_FAMILY: Final = "model_family"
+METADATA_HYPERPARAMETERS: Final = "hyperparameters"
