@@ -1,4 +1,4 @@
-"""Exceptions that map to the exit codes of SPEC, and the one way both CLIs report them."""
+"""Exceptions that map to the exit codes of docs/contract.md, and the one way both CLIs report them."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def exit_with_error(exc: BaseException, debug: bool = False) -> NoReturn:
 
 
 def run_cli(main: Callable[[], int | None], debug: Callable[[], bool]) -> NoReturn:
-    """Run a CLI body and turn its outcome into SPEC's exit codes."""
+    """Run a CLI body and turn its outcome into the contract's exit codes."""
     try:
         code = main() or 0
     except SystemExit as exc:

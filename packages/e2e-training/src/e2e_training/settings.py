@@ -1,4 +1,5 @@
-"""Settings of ``e2e-train``: one field per SPEC option, plus the search space of the config file.
+"""Settings of ``e2e-train``: one declaration per option (docs/contract.md), grouped in the sections
+that the pipeline's steps receive, plus the search space of the config file.
 
 CLI flag > ``E2E_`` environment variable > ``--config`` YAML > the package's ``config/default.yaml``
 (for the search settings) or the field default.
