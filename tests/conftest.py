@@ -1,4 +1,7 @@
-"""Cross-package tests: the CLIs as a user runs them, talking only through the Model Control Plane."""
+"""Cross-package tests: the CLIs as a user runs them, talking only through the Model Control Plane.
+
+The session's private ZenML store comes from the ``e2e_testing`` pytest plugin.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-pytest_plugins = ["e2e_common.testing"]
 
 BIN = Path(sys.executable).parent
 TINY_SEARCH = Path(__file__).with_name("tiny_search.yaml")

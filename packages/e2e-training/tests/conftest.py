@@ -1,6 +1,6 @@
 """Fixtures of the training tests: a tiny search space and ``e2e-train`` as a subprocess.
 
-Every test of the session shares one temporary ZenML store (the ``e2e_common.testing`` plugin).
+Every test of the session shares one temporary ZenML store (the ``e2e_testing`` pytest plugin).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import pytest
 import yaml
 
 from e2e_common.contract import DEFAULT_MODEL_NAME
-
-pytest_plugins = ["e2e_common.testing"]
 
 E2E_TRAIN = Path(sys.executable).with_name("e2e-train")
 

@@ -6,14 +6,20 @@ environment and the YAML file. Flags named ``--no-X`` map to settings ``no_X`` (
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import sys
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 from pydantic_settings import (
     BaseSettings,
+    CliSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
@@ -29,6 +35,32 @@ SettingsT = TypeVar("SettingsT", bound="E2ESettings")
 SectionT = TypeVar("SectionT", bound="Section")
 
 
+# Titles of the groups of options in --help.
+DATA_GROUP = "data"
+MODEL_GROUP = "model"
+GATES_GROUP = "gates"
+RUNTIME_GROUP = "runtime"
+HELP_GROUPS = (DATA_GROUP, MODEL_GROUP, GATES_GROUP, RUNTIME_GROUP)
+
+
+def option(
+    default: Any = PydanticUndefined,
+    help: str = "",
+    *,
+    metavar: str | None = None,
+    default_text: str | None = None,
+    group: str | None = None,
+    **constraints: Any,
+) -> Any:
+    """A setting: its default, one plain sentence of help, and how --help shows it.
+
+    ``default_text`` says the default in words where the value alone would not (None, a file);
+    ``group`` places it in a --help group other than its section's.
+    """
+    extra = {key: value for key, value in (("metavar", metavar), ("default_text", default_text), ("group", group)) if value}
+    return Field(default, description=help, json_schema_extra=extra or None, **constraints)
+
+
 class Section(BaseModel):
     """A group of settings that one part of a pipeline needs, declared once.
 
@@ -37,6 +69,7 @@ class Section(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, validate_default=True)
+    help_group: ClassVar[str] = RUNTIME_GROUP
 
     @classmethod
     def of(cls: type[SectionT], settings: BaseModel) -> SectionT:
@@ -46,6 +79,9 @@ class Section(BaseModel):
 
 class E2ESettings(BaseSettings):
     """Settings every CLI has."""
+
+    cli_examples: ClassVar[str] = ""
+    cli_version: ClassVar[str] = ""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -57,12 +93,17 @@ class E2ESettings(BaseSettings):
         validate_default=True,
     )
 
-    config: Path | None = Field(None, description="YAML file with settings (flags and E2E_ variables win over it)")
-    model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1, description="model name in the Model Control Plane")
-    no_cache: bool = Field(False, description="run every step again instead of reusing cached results")
-    notify_on_failure: bool = Field(True, description="send a message through the stack's alerter on failure")
-    notify_on_success: bool = Field(False, description="send a message through the stack's alerter on success")
-    debug: bool = Field(False, description="show tracebacks and library logs")
+    config: Path | None = option(
+        None, "YAML file of settings; flags and E2E_ variables win over it.", metavar="FILE", default_text="none"
+    )
+    model_name: str = option(
+        DEFAULT_MODEL_NAME, "Name of the model in ZenML's Model Control Plane.", metavar="NAME", group=MODEL_GROUP,
+        min_length=1,
+    )
+    no_cache: bool = option(False, "Run every step again instead of reusing results of earlier runs.")
+    notify_on_failure: bool = option(True, "Do not send a message through the stack's alerter when the run fails.")
+    notify_on_success: bool = option(False, "Send a message through the stack's alerter when the run succeeds.")
+    debug: bool = option(False, "Show tracebacks and library logs.")
 
     @classmethod
     def settings_customise_sources(
@@ -97,7 +138,12 @@ def _parse(
     settings_cls: type[SettingsT], args: list[str], prog: str | None, config_path: Path | None = None
 ) -> SettingsT:
     try:
-        return settings_cls(_cli_parse_args=args, _cli_prog_name=prog or Path(sys.argv[0]).name)
+        source = CliSettingsSource(
+            settings_cls,
+            root_parser=_root_parser(settings_cls, prog or Path(sys.argv[0]).name),
+            add_argument_method=_add_argument_in_groups(settings_cls),
+        )
+        return settings_cls(_cli_settings_source=source(args=args))
     except SettingsError as exc:
         raise UsageError(f"{one_line(exc).removeprefix('error parsing CLI: ')}; see --help") from exc
     except ValidationError as exc:
@@ -106,6 +152,96 @@ def _parse(
         if config_path is not None and type(exc).__module__.startswith("yaml"):
             raise UsageError(f"config file {config_path} is not valid YAML: {one_line(exc)}") from exc
         raise
+
+
+def _root_parser(settings_cls: type[E2ESettings], prog: str) -> argparse.ArgumentParser:
+    """The command line's parser: the class docstring on top, option groups, examples at the end."""
+    from pydantic_settings.sources.providers.cli import _CliInternalArgParser
+
+    description = inspect.cleandoc(settings_cls.__doc__ or "").split("\n\n")[0]
+    parser = _CliInternalArgParser(
+        cli_exit_on_error=False,
+        prog=prog,
+        description=description,
+        epilog=f"examples:\n{settings_cls.cli_examples}" if settings_cls.cli_examples else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    if settings_cls.cli_version:
+        parser.add_argument(
+            "--version", action="version", version=f"{prog} {settings_cls.cli_version}", help="Show the version and exit."
+        )
+    parser._e2e_groups = {title: parser.add_argument_group(f"{title} options") for title in HELP_GROUPS}
+    return parser
+
+
+def _add_argument_in_groups(settings_cls: type[E2ESettings]) -> Callable[..., Any]:
+    """``add_argument`` that puts each option in its group with help and metavar for people."""
+    fields = settings_cls.model_fields
+
+    def add_argument(parser: argparse.ArgumentParser, *names: str, **kwargs: Any) -> Any:
+        name = kwargs.get("dest")
+        field = fields.get(name) if isinstance(name, str) else None
+        groups = getattr(parser, "_e2e_groups", None)
+        if field is None or groups is None or kwargs.get("help") == argparse.SUPPRESS:
+            return parser.add_argument(*names, **kwargs)
+        kwargs["help"] = help_text(field)
+        if kwargs.get("metavar"):
+            kwargs["metavar"] = metavar_of(field)
+        return groups[help_group(settings_cls, name)].add_argument(*names, **kwargs)
+
+    return add_argument
+
+
+def _extra(field: FieldInfo) -> dict[str, Any]:
+    return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+
+
+def help_group(settings_cls: type[BaseModel], name: str) -> str:
+    """The --help group of a setting: its own, else that of the section that declares it."""
+    group = _extra(settings_cls.model_fields[name]).get("group")
+    if group:
+        return str(group)
+    for klass in settings_cls.__mro__:
+        if name in getattr(klass, "__annotations__", {}) and issubclass(klass, Section):
+            return klass.help_group
+    return RUNTIME_GROUP
+
+
+def help_text(field: FieldInfo) -> str:
+    """The field's sentence, then its default in words (a flag's default is not to be given)."""
+    text = (field.description or "").strip()
+    if field.annotation is bool:
+        return text
+    return f"{text} Default: {default_in_words(field)}."
+
+
+def default_in_words(field: FieldInfo) -> str:
+    written = _extra(field).get("default_text")
+    if written:
+        return str(written)
+    default = field.get_default(call_default_factory=True)
+    if default is None or default == []:
+        return "none"
+    return str(default)
+
+
+METAVARS = {int: "N", float: "NUMBER", str: "TEXT", Path: "PATH"}
+
+
+def metavar_of(field: FieldInfo) -> str:
+    """What --help shows for an option's value: the field's own word, or one from its type."""
+    written = _extra(field).get("metavar")
+    if written:
+        return str(written)
+    annotation = field.annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    if get_origin(annotation) is Literal:
+        return "{" + ",".join(map(str, get_args(annotation))) + "}"
+    if get_origin(annotation) is list:
+        return "A,B"
+    return METAVARS.get(annotation, "VALUE")
 
 
 def describe_validation_error(exc: ValidationError, config_path: Path | None = None) -> str:

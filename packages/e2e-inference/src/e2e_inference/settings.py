@@ -8,30 +8,48 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from e2e_common.contract import Stage, StageName
-from e2e_common.settings import E2ESettings, Section
+from e2e_common.settings import DATA_GROUP, GATES_GROUP, MODEL_GROUP, E2ESettings, Section, option
+from e2e_inference.__about__ import __version__
+
+EXAMPLES = """\
+  e2e-infer                                                  # score the demo rows with the staging version
+  e2e-infer --data batch.csv --id-column customer_id --output scored.parquet
+  e2e-infer --data batch.parquet --stage production --output scored.csv
+  e2e-infer --config inference.yaml                          # settings from YAML (keys: data, stage, ...)
+"""
 
 
 class InputOptions(Section):
     """The rows to score and how they are read."""
 
-    data: Path | None = Field(
-        None, description="CSV or Parquet file of rows to score; none: the held-out slice of the default data"
+    help_group = DATA_GROUP
+
+    data: Path | None = option(
+        None,
+        "CSV or Parquet file of rows to score.",
+        metavar="FILE",
+        default_text="the slice of the demo data held out from training",
     )
-    id_column: str | None = Field(
-        None, min_length=1, description="column of --data passed through as the id; none: the row number"
+    id_column: str | None = option(
+        None,
+        "Column of --data copied to the predictions under its own name, to join them back.",
+        metavar="COLUMN",
+        default_text="none, rows are numbered in an 'id' column",
+        min_length=1,
     )
-    chunk_size: int = Field(100_000, ge=1, description="rows read, scored and written at a time (bounds memory)")
-    partitions: int = Field(
-        0, ge=0, description="scoring steps a large input is split into, run in parallel (0: one per CPU core)"
+    chunk_size: int = option(100_000, "Rows read, scored and written at a time; bounds memory.", ge=1)
+    partitions: int = option(
+        0, "Scoring steps a large input is split into, run in parallel.", default_text="one per CPU core", ge=0
     )
-    reference_above_bytes: int = Field(
+    reference_above_bytes: int = option(
         64 * 1024 * 1024,
+        "A --data file larger than this many bytes is recorded by reference (path, size, sha256) instead of "
+        "copied into the artifact store, and scored in partitions.",
+        default_text="67108864 (64 MiB)",
         ge=0,
-        description="a --data file larger than this is recorded by reference (URI, size, sha256) instead of "
-        "copied into the artifact store, and scored in partitions",
     )
 
     @field_validator("data")
@@ -47,23 +65,38 @@ class InputOptions(Section):
 class DriftOptions(Section):
     """The drift check and its gate."""
 
-    no_drift_check: bool = Field(False, description="score without the drift check")
-    drift_share: float = Field(0.5, ge=0, le=1, description="refuse when the share of drifted columns exceeds this")
-    na_drift_tolerance: float = Field(
-        0.1, ge=0, le=1, description="refuse when a column's share of missing values moves by more than this"
+    help_group = GATES_GROUP
+
+    no_drift_check: bool = option(False, "Score without the drift check.")
+    drift_share: float = option(
+        0.5, "Refuse the rows when the share of drifted columns is above this.", metavar="SHARE", ge=0, le=1
     )
-    drift_sample_rows: int = Field(
-        10_000,
-        ge=100,
-        description="rows of the reference and of the input (a deterministic sample) the drift check compares",
+    na_drift_tolerance: float = option(
+        0.1,
+        "Refuse the rows when a column's share of missing values moves by more than this.",
+        metavar="SHARE",
+        ge=0,
+        le=1,
+    )
+    drift_sample_rows: int = option(
+        10_000, "Rows of the training data and of the input that the drift check compares.", ge=100
     )
 
 
 class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
-    """Batch inference with the model version at a stage.
+    """Score rows with the model version at a stage, behind a drift gate.
 
     CLI flag > E2E_ environment variable > --config YAML file > default.
     """
 
-    output: Path | None = Field(None, description="also write the predictions to this CSV or Parquet file")
-    stage: StageName = Field(Stage.STAGING.value, description="stage of the model version to score with")
+    cli_examples = EXAMPLES
+    cli_version = __version__
+
+    output: Path | None = option(
+        None,
+        "Also write the predictions to this CSV or Parquet file.",
+        metavar="FILE",
+        default_text="none, predictions are kept as a ZenML artifact only",
+        group=DATA_GROUP,
+    )
+    stage: StageName = option(Stage.STAGING.value, "Stage of the model version to score with.", group=MODEL_GROUP)

@@ -18,9 +18,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import CliSuppress, NoDecode
 
 from e2e_common.contract import Stage, StageName
-from e2e_common.settings import E2ESettings, Section, comma_list_validator
+from e2e_common.settings import (
+    DATA_GROUP,
+    GATES_GROUP,
+    MODEL_GROUP,
+    E2ESettings,
+    Section,
+    comma_list_validator,
+    option,
+)
+from e2e_training.__about__ import __version__
 
 FAMILY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+EXAMPLES = """\
+  e2e-train                                                  # the demo data, promoted to staging
+  e2e-train --data customers.csv --target churned --drop-columns customer_id --model-name churn
+  e2e-train --data customers.parquet --target churned --model-name churn --target-env production
+  e2e-train --config train.yaml                              # settings and search space from YAML
+"""
 CONFIGURED_MODEL = "configured_model"
 DEFAULT_TARGET = "target"  # e2e_common.data.DEFAULT_TARGET, not imported: it would load pandas for --help
 
@@ -79,14 +94,17 @@ class ModelFamily(BaseModel):
 class DataOptions(Section):
     """What to train on."""
 
-    data: Path | None = Field(
+    help_group = DATA_GROUP
+
+    data: Path | None = option(
         None,
-        description="CSV or Parquet file to train on (default: scikit-learn's breast cancer data "
-        "minus the slice held out for inference)",
+        "CSV or Parquet file to train on.",
+        metavar="FILE",
+        default_text="scikit-learn's breast cancer data minus the slice held out for e2e-infer",
     )
-    target: str = Field(DEFAULT_TARGET, min_length=1, description="target column")
-    drop_columns: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="comma-separated feature columns to leave out"
+    target: str = option(DEFAULT_TARGET, "Column to predict.", metavar="COLUMN", min_length=1)
+    drop_columns: Annotated[list[str], NoDecode] = option(
+        default_factory=list, help="Comma-separated columns that are not features, left out of the model."
     )
 
     _split_drop_columns = comma_list_validator("drop_columns")
@@ -100,21 +118,29 @@ class DataOptions(Section):
 class SplitOptions(Section):
     """How the rows are split into train and holdout."""
 
-    test_size: float = Field(0.2, gt=0, lt=1, description="fraction of rows held out for evaluation")
-    no_drop_na: bool = Field(False, description="keep rows with missing values (they are imputed)")
+    help_group = DATA_GROUP
+
+    test_size: float = option(0.2, "Share of the rows held out to evaluate the model.", metavar="SHARE", gt=0, lt=1)
+    no_drop_na: bool = option(False, "Keep rows with missing values and impute them, instead of dropping the rows.")
 
 
 class PreprocessingOptions(Section):
     """How features are prepared, and how much of the train split the drift reference keeps."""
 
-    no_normalize: bool = Field(False, description="do not scale numeric features to [0, 1]")
+    help_group = DATA_GROUP
+
+    no_normalize: bool = option(False, "Leave numeric features unscaled instead of scaling them to [0, 1].")
     drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
 
 
 class SearchOptions(Section):
     """Which model families are searched, and how."""
 
-    no_hp_tuning: bool = Field(False, description="train the one configured model instead of searching")
+    help_group = MODEL_GROUP
+
+    no_hp_tuning: bool = option(
+        False, "Train the one model of the config's no_hp_tuning_model instead of searching model families."
+    )
     search_space: CliSuppress[dict[str, ModelFamily]] = Field(default_factory=_default("search_space"))
     no_hp_tuning_model: CliSuppress[ModelFamily] = Field(default_factory=_default("no_hp_tuning_model"))
     n_iter: CliSuppress[int] = Field(default_factory=_default("n_iter"), ge=1)
@@ -143,21 +169,29 @@ class SearchOptions(Section):
 class GateOptions(Section):
     """The accuracy quality gates."""
 
-    min_train_accuracy: float = Field(0.9, ge=0, le=1, description="accuracy gate on the train split")
-    min_test_accuracy: float = Field(0.9, ge=0, le=1, description="accuracy gate on the holdout")
-    fail_on_accuracy_quality_gates: bool = Field(
-        False, description="exit 3 without promotion when a gate fails, instead of a warning"
+    help_group = GATES_GROUP
+
+    min_train_accuracy: float = option(
+        0.9, "Warn (or refuse) when accuracy on the train split is below this.", metavar="SHARE", ge=0, le=1
+    )
+    min_test_accuracy: float = option(
+        0.9, "Warn (or refuse) when accuracy on the holdout is below this.", metavar="SHARE", ge=0, le=1
+    )
+    fail_on_accuracy_quality_gates: bool = option(
+        False, "Exit 3 without promoting when an accuracy is below its minimum, instead of warning."
     )
 
 
 class PromotionOptions(Section):
     """Where a new version is promoted, and on which condition."""
 
-    target_env: StageName = Field(Stage.STAGING.value, description="stage to promote to")
-    promotion: Literal["metric", "latest"] = Field(
+    help_group = MODEL_GROUP
+
+    target_env: StageName = option(Stage.STAGING.value, "Stage to promote the new version to.")
+    promotion: Literal["metric", "latest"] = option(
         "metric",
-        description="metric: promote when at least as accurate as the version at the stage on the "
-        "same holdout; latest: always promote",
+        "metric promotes when the new version is at least as accurate as the one at the stage on the same "
+        "holdout rows; latest always promotes.",
     )
 
 
@@ -165,3 +199,6 @@ class TrainingSettings(
     E2ESettings, PromotionOptions, GateOptions, SearchOptions, PreprocessingOptions, SplitOptions, DataOptions
 ):
     """Train a classifier on ZenML, evaluate it and promote it to a stage of the Model Control Plane."""
+
+    cli_examples = EXAMPLES
+    cli_version = __version__

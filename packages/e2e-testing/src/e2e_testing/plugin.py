@@ -1,11 +1,13 @@
-"""Pytest plugin shared by the packages' tests: an isolated ZenML store and checkout guards.
+"""Pytest plugin of the e2e packages' tests: an isolated ZenML store and checkout guards.
 
-Enable with ``pytest_plugins = ["e2e_common.testing"]`` in a conftest. It points ZenML at a
-fresh local store in a temporary ``ZENML_CONFIG_PATH`` before ZenML is imported.
+Registered through the ``pytest11`` entry point of ``e2e-tabular-testing``, so installing the
+distribution in a test environment is all it takes. It points ZenML at a fresh local store in a
+temporary ``ZENML_CONFIG_PATH`` before ZenML is imported.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -16,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
-E2E_DISTRIBUTIONS = {
+RUNTIME_DISTRIBUTIONS = {
     "e2e_common": "e2e-tabular-common",
     "e2e_training": "e2e-tabular-training",
     "e2e_inference": "e2e-tabular-inference",
 }
+E2E_DISTRIBUTIONS = {**RUNTIME_DISTRIBUTIONS, "e2e_testing": "e2e-tabular-testing"}
 ISOLATED_PACKAGE_VARIABLE = "E2E_ISOLATED_PACKAGE"
+ISOLATED_PACKAGES = ("common", "training", "inference")
 
 
 def isolated_zenml_environment(root: Path) -> dict[str, str]:
@@ -69,25 +73,40 @@ def installed_from_checkout(module: str, root: Path) -> str | None:
         return f"{module} is not importable"
     if root not in origin.parents:
         return f"{module} is imported from {origin}, outside the checkout {root}"
-    distribution = importlib.metadata.distribution(E2E_DISTRIBUTIONS[module])
+    name = E2E_DISTRIBUTIONS[module]
+    distribution = importlib.metadata.distribution(name)
     direct_url = distribution.read_text("direct_url.json")
     if not direct_url:
-        return f"{E2E_DISTRIBUTIONS[module]} was not installed from a local path"
+        return f"{name} was not installed from a local path"
     info = json.loads(direct_url)
     if not info.get("url", "").startswith("file://") or not info.get("dir_info", {}).get("editable"):
-        return f"{E2E_DISTRIBUTIONS[module]} is not an editable install of the checkout: {info}"
+        return f"{name} is not an editable install of the checkout: {info}"
+    about = importlib.import_module(f"{module}.__about__").__version__
+    if distribution.version != about:
+        return f"{name} is installed as version {distribution.version}, its __about__ says {about}: reinstall it"
     return None
+
+
+def expected_modules(isolated: str) -> set[str]:
+    """The e2e packages an isolated package env holds: its own, e2e_common and this plugin."""
+    if isolated not in ISOLATED_PACKAGES:
+        raise ValueError(f"{ISOLATED_PACKAGE_VARIABLE}={isolated!r}, expected one of {ISOLATED_PACKAGES}")
+    return {"e2e_common", f"e2e_{isolated}", "e2e_testing"}
 
 
 @pytest.fixture
 def e2e_modules_from_checkout() -> list[str]:
-    """The e2e packages importable here; fails the test when one comes from elsewhere."""
+    """The e2e packages importable here; fails the test when one comes from elsewhere.
+
+    In an isolated package env (``E2E_ISOLATED_PACKAGE``), it also fails when the env holds any
+    other runtime package than that one and ``e2e_common``.
+    """
     root = checkout_root()
     present = [module for module in E2E_DISTRIBUTIONS if importlib.util.find_spec(module)]
     problems = [p for p in (installed_from_checkout(module, root) for module in present) if p]
     assert not problems, "; ".join(problems)
     isolated = os.environ.get(ISOLATED_PACKAGE_VARIABLE)
     if isolated:
-        expected = {"e2e_common", f"e2e_{isolated}"}
+        expected = expected_modules(isolated)
         assert set(present) == expected, f"env for {isolated} has {present}, expected {sorted(expected)}"
     return present

@@ -24,7 +24,7 @@ from e2e_common.contract import (
     Stage,
 )
 from e2e_common.data import DEFAULT_TARGET, default_training_data
-from e2e_common.preprocessing import PreprocessOptions, build_preprocess_pipeline
+from e2e_common.preprocessing import build_preprocess_pipeline
 from e2e_common.schemas import DataContract
 
 DEFAULT_DATA = "default"
@@ -59,7 +59,7 @@ def fit_tiny_version(dataset: str, contract_version: int, c: float) -> tuple:
     """The data contract, fitted preprocessing and model, datasets and drift reference."""
     frame, target = training_frame(dataset)
     contract = DataContract.from_frame(frame, target)
-    preprocess = build_preprocess_pipeline(contract, PreprocessOptions()).fit(frame)
+    preprocess = build_preprocess_pipeline(contract).fit(frame)
     features = preprocess.transform(frame)
     classifier = LogisticRegression(C=c, max_iter=500).fit(features, frame[target])
     processed = features.assign(**{target: frame[target].to_numpy()})
