@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from e2e_common.contract import DEFAULT_MODEL_NAME, MODEL_VERSION_COLUMN, PREDICTIONS, probability_column
+from e2e_common.contract import DEFAULT_MODEL_NAME
 from e2e_common.data import default_inference_data
+from e2e_inference.names import MODEL_VERSION_COLUMN, PREDICTIONS, probability_column
 
 
 def staging_number(model_name: str) -> int:
@@ -23,6 +24,17 @@ def linked_predictions(model_name: str, number: int) -> int:
     return sum(1 for link in links.items if link.artifact_version.artifact.name == PREDICTIONS)
 
 
+pytestmark = pytest.mark.slow  # every test runs the CLIs as subprocesses
+
+
+@pytest.fixture(scope="module")
+def first_training(cli):
+    """``e2e-train`` on the default data, once: version 1 of the default model at staging."""
+    trained = cli("e2e-train")
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    return trained
+
+
 def test_infer_before_training_exits_4_and_writes_nothing(cli, tmp_path):
     output = tmp_path / "predictions.csv"
     result = cli("e2e-infer", "--model-name", "never_trained", "--output", str(output))
@@ -33,10 +45,8 @@ def test_infer_before_training_exits_4_and_writes_nothing(cli, tmp_path):
     assert not output.exists()
 
 
-def test_train_then_infer_on_the_default_data(cli, tmp_path):
-    trained = cli("e2e-train")
-    assert trained.returncode == 0, trained.stdout + trained.stderr
-    assert "first version" in trained.stdout
+def test_train_then_infer_on_the_default_data(cli, first_training, tmp_path):
+    assert "first version" in first_training.stdout
     assert staging_number(DEFAULT_MODEL_NAME) == 1
 
     output = tmp_path / "predictions.parquet"
@@ -51,9 +61,8 @@ def test_train_then_infer_on_the_default_data(cli, tmp_path):
     assert linked_predictions(DEFAULT_MODEL_NAME, 1) == 1
 
 
-def test_a_new_promotion_is_what_the_next_inference_uses(cli, tmp_path):
-    if staging_number(DEFAULT_MODEL_NAME) != 1:
-        pytest.skip("needs the first round trip")
+def test_a_new_promotion_is_what_the_next_inference_uses(cli, first_training, tmp_path):
+    assert staging_number(DEFAULT_MODEL_NAME) == 1, "version 1 of the first training is not at staging"
     retrained = cli("e2e-train", "--no-hp-tuning", "--promotion", "latest")
     assert retrained.returncode == 0, retrained.stdout + retrained.stderr
     assert staging_number(DEFAULT_MODEL_NAME) == 2

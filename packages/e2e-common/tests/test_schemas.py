@@ -85,6 +85,7 @@ def test_validate_coerces_text_and_counts_unseen_categories(contract):
 
 
 def test_unsupported_contract_version_names_both_versions(contract):
-    future = contract.model_copy(update={"contract_version": 99})
-    with pytest.raises(DataError, match="contract version 99, this package supports version 1"):
+    future = contract.model_copy(update={"contract_version": CONTRACT_VERSION + 1})
+    expected = f"contract version {CONTRACT_VERSION + 1}, this package supports version {CONTRACT_VERSION}"
+    with pytest.raises(DataError, match=expected):
         future.check_supported()

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import E2E_INFER, artifact_versions, predictions_of
+from inference_helpers import artifact_versions, predictions_of
 
-from e2e_common.contract import (
+from e2e_common.contract import CONTRACT_VERSION
+from e2e_common.data import default_inference_data
+from e2e_inference.names import (
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
     PREDICTION_ID_COLUMN,
     PREDICTIONS,
     probability_column,
 )
-from e2e_common.data import default_inference_data
+
+pytestmark = pytest.mark.slow  # every test runs e2e-infer as a subprocess
 
 
 def assert_one_error_line(run, *fragments: str) -> str:
@@ -27,15 +28,14 @@ def assert_one_error_line(run, *fragments: str) -> str:
     return errors[0]
 
 
-def test_help_answers_fast(run_e2e_infer):
-    started = time.perf_counter()
+def test_help_lists_every_option(run_e2e_infer):
+    """What --help says; how fast it answers is measured by ``hatch run bench:cli``."""
     run = run_e2e_infer("--help")
-    elapsed = time.perf_counter() - started
-    assert run.returncode == 0
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: e2e-infer")
     for flag in ("--data", "--output", "--id-column", "--stage", "--no-drift-check", "--drift-share",
                  "--na-drift-tolerance", "--no-cache", "--model-name", "--config", "--debug"):
         assert flag in run.stdout
-    assert elapsed < 2.0, f"--help took {elapsed:.2f} s"
 
 
 def test_before_any_training_exits_4_and_writes_nothing(run_e2e_infer, tmp_path):
@@ -109,13 +109,14 @@ def test_drifted_rows_are_refused_with_exit_3(run_e2e_infer, default_version, dr
 
 
 def test_unsupported_contract_version_exits_2_naming_both(run_e2e_infer, tmp_path):
-    from fixtures import promote_fixture_version
+    from fixture_versions import promote_fixture_version
 
-    promote_fixture_version("inf_future_contract", contract_version=99)
+    future = CONTRACT_VERSION + 1
+    promote_fixture_version("inf_future_contract", contract_version=future)
     output = tmp_path / "out.csv"
     run = run_e2e_infer("--model-name", "inf_future_contract", "--output", str(output))
     assert run.returncode == 2
-    assert_one_error_line(run, "data contract version 99", "supports version 1")
+    assert_one_error_line(run, f"data contract version {future}", f"supports version {CONTRACT_VERSION}")
     assert not output.exists()
     assert predictions_of("inf_future_contract", 1) == []
 
@@ -140,4 +141,3 @@ def test_default_slice_is_scored_and_written(run_e2e_infer, default_version, tmp
     assert written[PREDICTION_ID_COLUMN].tolist() == list(range(28))
     assert set(written[MODEL_VERSION_COLUMN]) == {1}
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    assert E2E_INFER.exists()

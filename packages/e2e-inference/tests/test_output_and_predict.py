@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures import CATEGORICAL_DATA, DEFAULT_DATA, fit_tiny_version
+from fixture_versions import CATEGORICAL_DATA, DEFAULT_DATA, fit_tiny_version
 
-from e2e_common.contract import (
+from e2e_common.data import default_inference_data
+from e2e_common.errors import DataError
+from e2e_inference.names import (
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
     PREDICTION_ID_COLUMN,
     probability_column,
 )
-from e2e_common.data import default_inference_data
-from e2e_common.errors import DataError
 from e2e_inference.output import check_output_path, write_table_atomically
 from e2e_inference.predict import score_chunk
 

@@ -9,14 +9,16 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import E2E_INFER, predictions_of
+from inference_helpers import E2E_INFER, predictions_of
 
-from e2e_common.contract import INFERENCE_INPUT, PREDICTIONS
 from e2e_common.data import DEFAULT_TARGET, default_inference_data, default_training_data
 from e2e_inference.cli import run_inference
+from e2e_inference.names import INFERENCE_INPUT, PREDICTIONS
 from e2e_inference.output import PredictionsReference
 from e2e_inference.settings import InferenceSettings
 from e2e_inference.sources import InputReference
+
+pytestmark = pytest.mark.slow  # inference pipelines and e2e-infer subprocesses
 
 BIG = ("--reference-above-bytes", "0")
 MANY_ROWS = 2 * len(default_training_data())

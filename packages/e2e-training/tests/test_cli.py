@@ -9,6 +9,8 @@ import pytest
 
 from e2e_training.cli import PROGRAM
 
+pytestmark = pytest.mark.slow  # every test runs the CLI (or its --help) in a subprocess
+
 SPEC_FLAGS = [
     "--data",
     "--target",

@@ -3,15 +3,15 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from e2e_common.errors import QualityGateError
 from e2e_common.preprocessing import build_preprocess_pipeline
 from e2e_common.schemas import DataContract
-from e2e_common.errors import QualityGateError
 from e2e_training.evaluate import Scores, accuracy_gate_failures, assess, score
 from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, METADATA_SPLIT
 from e2e_training.preprocess import preprocessed
 from e2e_training.promote import Comparison, Scorer, compare, decide, decide_against_stage
-from e2e_training.settings import GateOptions, PromotionOptions, SplitOptions
 from e2e_training.report import describe_comparison, describe_decision, success_message
+from e2e_training.settings import GateOptions, PromotionOptions, SplitOptions
 
 
 def test_scores_of_a_multiclass_text_target_use_macro_f1_and_ovr_auc():

@@ -13,6 +13,9 @@ import pytest
 from e2e_common import contract
 from e2e_common.data import default_inference_data
 from e2e_common.schemas import DataContract, FeatureKind
+from e2e_training import names
+
+pytestmark = pytest.mark.slow  # every test runs e2e-train and its pipeline
 
 WEAK_FEATURE = "mean fractal dimension"
 
@@ -56,7 +59,7 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
     assert staged_version() == 1
     assert printed(first_run, "Model version") == f"{contract.DEFAULT_MODEL_NAME} version 1"
     assert "promoted to staging: first version" in printed(first_run, "Promotion")
-    assert printed(first_run, "Run").startswith(contract.TRAINING_PIPELINE)
+    assert printed(first_run, "Run").startswith(names.TRAINING_PIPELINE)
     assert printed(first_run, "ZenML dashboard") == "zenml login --local"
     assert printed(first_run, "MLflow UI").startswith("mlflow ui --backend-store-uri sqlite:///")
     assert first_run.stderr == ""
@@ -84,15 +87,15 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
     assert set(np.unique(predicted)) <= {0, 1} and len(predicted) == len(rows)
 
     metadata = version.run_metadata
-    assert metadata[contract.METADATA_METRICS]["holdout"]["accuracy"] > 0.85
-    assert {"accuracy", "f1", "roc_auc"} <= set(metadata[contract.METADATA_METRICS]["train"])
-    assert metadata[contract.METADATA_SPLIT]["holdout_fraction"] == 0.2
-    assert metadata[contract.METADATA_PROMOTION]["promoted"] is True
+    assert metadata[names.METADATA_METRICS]["holdout"]["accuracy"] > 0.85
+    assert {"accuracy", "f1", "roc_auc"} <= set(metadata[names.METADATA_METRICS]["train"])
+    assert metadata[names.METADATA_SPLIT]["holdout_fraction"] == 0.2
+    assert metadata[names.METADATA_PROMOTION]["promoted"] is True
     assert metadata[contract.METADATA_CONTRACT_VERSION] == contract.CONTRACT_VERSION
-    selection = metadata[contract.METADATA_SELECTION]
+    selection = metadata[names.METADATA_SELECTION]
     assert set(selection["candidates"]) == {"random_forest", "decision_tree", "logistic_regression"}
     assert selection["cv_score"] == max(selection["candidates"].values())
-    assert metadata[contract.METADATA_MLFLOW_REGISTRY_VERSION]
+    assert metadata[names.METADATA_MLFLOW_REGISTRY_VERSION]
 
 
 def test_first_run_is_registered_and_aliased_in_mlflow(first_run):
@@ -100,7 +103,7 @@ def test_first_run_is_registered_and_aliased_in_mlflow(first_run):
     from zenml.client import Client
 
     mlflow.set_tracking_uri(Client().active_stack.experiment_tracker.get_tracking_uri())
-    registry_version = model_version(1).run_metadata[contract.METADATA_MLFLOW_REGISTRY_VERSION]
+    registry_version = model_version(1).run_metadata[names.METADATA_MLFLOW_REGISTRY_VERSION]
     aliased = mlflow.MlflowClient().get_model_version_by_alias(contract.DEFAULT_MODEL_NAME, "staging")
     assert str(aliased.version) == str(registry_version)
     metrics = mlflow.get_run(aliased.run_id).data.metrics
@@ -114,9 +117,9 @@ def test_a_much_weaker_model_is_not_promoted_and_the_output_says_why(weak_run, s
     assert decision.startswith("not promoted to staging: holdout accuracy")
     assert "is below" in decision and "of version 1 on the same" in decision
     assert "version 1 at staging" in weak_run.stdout
-    promotion = model_version(2).run_metadata[contract.METADATA_PROMOTION]
+    promotion = model_version(2).run_metadata[names.METADATA_PROMOTION]
     assert promotion["promoted"] is False and promotion["new_score"] < promotion["current_score"]
-    assert promotion["compared_rows"] == model_version(1).run_metadata[contract.METADATA_SPLIT]["holdout_rows"]
+    assert promotion["compared_rows"] == model_version(1).run_metadata[names.METADATA_SPLIT]["holdout_rows"]
     contract_v2 = DataContract.model_validate(model_version(2).get_artifact(contract.DATA_CONTRACT).load())
     assert contract_v2.feature_names == [WEAK_FEATURE]
 
@@ -158,7 +161,7 @@ def test_the_accuracy_gate_with_the_fail_flag_exits_3_and_changes_no_stage(
     assert "failed in step 'evaluate_model': QualityGateError" in result.stdout
     run_name = result.stdout.split(": run ", 1)[1].split()[0]
     assert "cached" not in step_statuses(run_name).values()
-    refused = model_version(4).run_metadata[contract.METADATA_PROMOTION]
+    refused = model_version(4).run_metadata[names.METADATA_PROMOTION]
     assert refused["promoted"] is False and refused["reason"].startswith("quality gate: holdout accuracy")
 
 
@@ -196,10 +199,7 @@ def test_a_csv_with_categories_missing_values_and_a_multiclass_text_target_train
     assert data_contract.classes == ["setosa", "versicolor", "virginica"]
     assert data_contract.feature("colour").kind is FeatureKind.CATEGORICAL
     assert data_contract.feature("wild").kind is FeatureKind.BOOLEAN
-    metrics = version.run_metadata[contract.METADATA_METRICS]["holdout"]
+    metrics = version.run_metadata[names.METADATA_METRICS]["holdout"]
     assert metrics["accuracy"] > 0.6 and "roc_auc" in metrics and "f1" in metrics
-    assert version.run_metadata[contract.METADATA_SPLIT]["train_rows"] + metrics["rows"] == 240
+    assert version.run_metadata[names.METADATA_SPLIT]["train_rows"] + metrics["rows"] == 240
 
-
-def test_modules_come_from_this_checkout(e2e_modules_from_checkout):
-    assert set(e2e_modules_from_checkout) == {"e2e_common", "e2e_training"}
