@@ -39,9 +39,7 @@ def test_infer_before_training_exits_4_and_writes_nothing(cli, tmp_path):
     output = tmp_path / "predictions.csv"
     result = cli("e2e-infer", "--model-name", "never_trained", "--output", str(output))
     assert result.returncode == 4, result.stderr
-    assert result.stderr.strip() == (
-        "error: no version of model 'never_trained' at stage 'staging'; run e2e-train first"
-    )
+    assert result.stderr.strip().startswith("error: no model named 'never_trained' in this ZenML store (models: ")
     assert not output.exists()
 
 
@@ -59,6 +57,24 @@ def test_train_then_infer_on_the_default_data(cli, first_training, tmp_path):
     assert set(predictions[MODEL_VERSION_COLUMN].astype(str)) == {"1"}
     assert predictions[[probability_column(0), probability_column(1)]].sum(axis=1).round(6).eq(1).all()
     assert linked_predictions(DEFAULT_MODEL_NAME, 1) == 1
+    assert set(predictions["model_name"]) == {DEFAULT_MODEL_NAME} and "id" in predictions
+
+
+def test_infer_from_a_stage_no_version_is_at_says_how_to_promote_one(cli, first_training):
+    result = cli("e2e-infer", "--stage", "production")
+    assert result.returncode == 4, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(f"error: model '{DEFAULT_MODEL_NAME}' has no version at stage 'production'"), line
+    assert f"zenml model version update {DEFAULT_MODEL_NAME} " in line and "--target-env production" in line
+    assert "\n" not in line
+
+
+def test_no_artifact_of_either_pipeline_is_named_external(cli, first_training):
+    from zenml.client import Client
+
+    assert cli("e2e-infer").returncode == 0
+    names = {artifact.name for artifact in Client().list_artifacts(size=1000).items}
+    assert PREDICTIONS in names and not [name for name in names if name.startswith("external_")]
 
 
 def test_a_new_promotion_is_what_the_next_inference_uses(cli, first_training, tmp_path):
@@ -105,6 +121,6 @@ def test_categorical_multiclass_csv_round_trip_with_model_name_from_the_environm
     )
     assert inferred.returncode == 0, inferred.stdout + inferred.stderr
     scored = pd.read_csv(output)
-    assert scored.iloc[:, 0].tolist() == list(range(100, 140))
+    assert scored["row_id"].tolist() == list(range(100, 140)) and scored.columns[0] == "row_id"
     assert {probability_column(c) for c in ("setosa", "versicolor", "virginica")} <= set(scored.columns)
     assert "purple" not in set(scored.iloc[:, 1])

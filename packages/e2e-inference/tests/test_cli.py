@@ -10,6 +10,7 @@ from inference_helpers import artifact_versions, predictions_of
 from e2e_common.contract import CONTRACT_VERSION
 from e2e_common.data import default_inference_data
 from e2e_inference.names import (
+    MODEL_NAME_COLUMN,
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
     PREDICTION_ID_COLUMN,
@@ -44,7 +45,7 @@ def test_before_any_training_exits_4_and_writes_nothing(run_e2e_infer, tmp_path)
     output = tmp_path / "predictions.csv"
     run = run_e2e_infer("--model-name", "never_trained", "--output", str(output))
     assert run.returncode == 4
-    assert_one_error_line(run, "error: no version of model 'never_trained' at stage 'staging'; run e2e-train first")
+    assert_one_error_line(run, "error: no model named 'never_trained' in this ZenML store (models: ")
     assert not output.exists()
     assert "never_trained" not in [m.name for m in Client().list_models(size=1000).items]
     assert not [r for r in Client().list_pipeline_runs(size=1000).items if r.name.startswith("inference")]
@@ -136,8 +137,8 @@ def test_default_slice_is_scored_and_written(run_e2e_infer, default_version, tmp
     written = pd.read_csv(output)
     assert list(written.columns) == [
         PREDICTION_ID_COLUMN, PREDICTED_CLASS_COLUMN, probability_column(0), probability_column(1),
-        MODEL_VERSION_COLUMN,
+        MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN,
     ]
     assert written[PREDICTION_ID_COLUMN].tolist() == list(range(28))
-    assert set(written[MODEL_VERSION_COLUMN]) == {1}
+    assert set(written[MODEL_VERSION_COLUMN]) == {1} and set(written[MODEL_NAME_COLUMN]) == {default_version}
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

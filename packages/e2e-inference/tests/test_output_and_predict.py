@@ -10,6 +10,7 @@ from fixture_versions import CATEGORICAL_DATA, DEFAULT_DATA, fit_tiny_version
 from e2e_common.data import default_inference_data
 from e2e_common.errors import DataError
 from e2e_inference.names import (
+    MODEL_NAME_COLUMN,
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
     PREDICTION_ID_COLUMN,
@@ -68,13 +69,13 @@ def default_fit():
 def test_score_chunk_columns_ids_and_probabilities(default_fit):
     preprocess, model = default_fit
     rows = default_inference_data()
-    predictions = score_chunk(rows, preprocess, model, model_version="7")
+    predictions = score_chunk(rows, preprocess, model, model_name="m", model_version="7")
     assert list(predictions.columns) == [
         PREDICTION_ID_COLUMN, PREDICTED_CLASS_COLUMN, probability_column(0), probability_column(1),
-        MODEL_VERSION_COLUMN,
+        MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN,
     ]
     assert predictions[PREDICTION_ID_COLUMN].tolist() == list(range(len(rows)))
-    assert set(predictions[MODEL_VERSION_COLUMN]) == {"7"}
+    assert set(predictions[MODEL_VERSION_COLUMN]) == {"7"} and set(predictions[MODEL_NAME_COLUMN]) == {"m"}
     np.testing.assert_allclose(predictions[[probability_column(0), probability_column(1)]].sum(axis=1), 1.0)
     assert predictions[PREDICTED_CLASS_COLUMN].tolist() == model.predict(preprocess.transform(rows)).tolist()
 
@@ -82,9 +83,9 @@ def test_score_chunk_columns_ids_and_probabilities(default_fit):
 def test_score_chunk_by_chunks_equals_one_pass(default_fit):
     preprocess, model = default_fit
     rows = default_inference_data()
-    whole = score_chunk(rows, preprocess, model, model_version="1")
+    whole = score_chunk(rows, preprocess, model, model_name="m", model_version="1")
     chunks = [
-        score_chunk(rows.iloc[start : start + 10], preprocess, model, model_version="1", first_row=start)
+        score_chunk(rows.iloc[start : start + 10], preprocess, model, model_name="m", model_version="1", first_row=start)
         for start in range(0, len(rows), 10)
     ]
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
@@ -96,8 +97,8 @@ def test_score_chunk_passes_the_id_column_through_and_scores_unseen_categories()
         {"key": ["k1", "k2"], "size": [9.0, 12.0], "weight": [50.0, 51.0], "color": ["purple", "red"],
          "fragile": [True, False]}
     )
-    predictions = score_chunk(rows, preprocess, model, model_version="3", id_column="key")
-    assert predictions[PREDICTION_ID_COLUMN].tolist() == ["k1", "k2"]
+    predictions = score_chunk(rows, preprocess, model, model_name="m", model_version="3", id_column="key")
+    assert predictions["key"].tolist() == ["k1", "k2"] and PREDICTION_ID_COLUMN not in predictions
     assert set(predictions[PREDICTED_CLASS_COLUMN]) <= {"high", "low", "mid"}
     with pytest.raises(DataError, match="id column 'nope'"):
-        score_chunk(rows, preprocess, model, model_version="3", id_column="nope")
+        score_chunk(rows, preprocess, model, model_name="m", model_version="3", id_column="nope")

@@ -14,9 +14,9 @@ from e2e_inference.cli import run_inference
 from e2e_inference.names import (
     DRIFT_REPORT,
     METADATA_DRIFT,
+    MODEL_NAME_COLUMN,
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
-    PREDICTION_ID_COLUMN,
     PREDICTIONS,
     probability_column,
 )
@@ -109,10 +109,10 @@ def test_unseen_category_is_scored_and_counted(categorical_version, tmp_path):
     assert "Unseen categories (scored as unknown), rows per column: color: 5" in said
     assert "Drift check passed" in said
     written = pd.read_parquet(output)
-    assert written[PREDICTION_ID_COLUMN].tolist() == rows["order_id"].tolist()
+    assert written["order_id"].tolist() == rows["order_id"].tolist()
     classes = ["high", "low", "mid"]
     assert list(written.columns) == [
-        PREDICTION_ID_COLUMN, PREDICTED_CLASS_COLUMN, *map(probability_column, classes), MODEL_VERSION_COLUMN
+        "order_id", PREDICTED_CLASS_COLUMN, *map(probability_column, classes), MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN
     ]
     assert set(written[PREDICTED_CLASS_COLUMN]) <= set(classes)
     np.testing.assert_allclose(written[[probability_column(c) for c in classes]].sum(axis=1), 1.0)

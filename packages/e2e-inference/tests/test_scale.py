@@ -57,6 +57,8 @@ def test_chunked_fanned_out_scoring_equals_one_pass(default_version, many_rows, 
     assert sorted(name for name in run.steps if "score_partition" in name) == [
         f"map:score_partition:{i}" for i in range(3)
     ]
+    unnamed = [a.name for a in Client().list_artifacts(size=1000).items if a.name.startswith("external_")]
+    assert unnamed == [], "a value passed to a step was saved as an artifact without a name"
 
 
 def test_a_large_input_is_recorded_by_reference_and_predictions_reference_their_parts(

@@ -35,10 +35,8 @@ class NoModelAtStageError(E2EError):
 
     exit_code = 4
 
-    def __init__(self, model_name: str, stage: str) -> None:
-        super().__init__(
-            f"no version of model '{model_name}' at stage '{stage}'; run e2e-train first"
-        )
+    def __init__(self, model_name: str, stage: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"no version of model '{model_name}' at stage '{stage}'; run e2e-train first")
         self.model_name = model_name
         self.stage = stage
 

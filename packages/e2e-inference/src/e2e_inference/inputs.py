@@ -16,7 +16,15 @@ from e2e_common.data import (
 )
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract, ValidatedRows
+from e2e_inference.names import (
+    MODEL_NAME_COLUMN,
+    MODEL_VERSION_COLUMN,
+    PREDICTED_CLASS_COLUMN,
+    PROBABILITY_COLUMN_PREFIX,
+)
 from e2e_inference.sources import InputReference
+
+PREDICTION_COLUMNS = (PREDICTED_CLASS_COLUMN, MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN)
 
 DEFAULT_SOURCE = "the held-out slice of the default data set"
 
@@ -45,8 +53,7 @@ def check_rows(rows: pd.DataFrame, contract: DataContract, id_column: str | None
         validated = contract.validate(rows)
     except DataError as exc:
         raise DataError(f"{source}: {exc}") from exc
-    if id_column is not None and id_column not in rows.columns:
-        raise DataError(f"{source}: id column '{id_column}' not found (setting 'id_column')")
+    check_id_column(id_column, list(rows.columns), source)
     return validated
 
 
@@ -63,5 +70,16 @@ def check_columns(source: InputReference, contract: DataContract, id_column: str
     missing = [name for name in contract.feature_names if name not in source.columns]
     if missing:
         raise DataError(f"{source.uri}: missing feature columns: {', '.join(missing)}")
-    if id_column is not None and id_column not in source.columns:
-        raise DataError(f"{source.uri}: id column '{id_column}' not found (setting 'id_column')")
+    check_id_column(id_column, source.columns, source.uri)
+
+
+def check_id_column(id_column: str | None, columns: list[str], source: str) -> None:
+    """DataError when the id column is missing or would clash with a column of the predictions."""
+    if id_column is None:
+        return
+    if id_column not in columns:
+        raise DataError(f"{source}: id column '{id_column}' not found (setting 'id_column')")
+    if id_column in PREDICTION_COLUMNS or id_column.startswith(PROBABILITY_COLUMN_PREFIX):
+        raise DataError(
+            f"{source}: id column '{id_column}' has the name of a column of the predictions; rename it in the file"
+        )

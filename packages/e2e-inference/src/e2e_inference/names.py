@@ -17,10 +17,12 @@ PREDICTION_PART: Final = "prediction_part"
 METADATA_DRIFT: Final = "drift"
 METADATA_INFERENCE: Final = "inference"
 
-# Columns of the predictions table besides one probability column per class.
+# Columns of the predictions table besides one probability column per class. The id column is
+# named after --id-column when one is given, else it holds the row number and is called "id".
 PREDICTION_ID_COLUMN: Final = "id"
 PREDICTED_CLASS_COLUMN: Final = "predicted_class"
 PROBABILITY_COLUMN_PREFIX: Final = "proba_"
+MODEL_NAME_COLUMN: Final = "model_name"
 MODEL_VERSION_COLUMN: Final = "model_version"
 
 

@@ -36,8 +36,12 @@ PREDICT_STEP = "predict"
 PUBLISH_STEP = "publish_predictions"
 SCORE_STEP = score_partition.name
 
+# A dynamic pipeline saves every plain value it passes to a step as an artifact named
+# ``external_<uuid>`` unless it is a parameter of at most this many bytes (ZenML's default: 0).
+PARAMETER_SIZE_THRESHOLD = {"ZENML_PARAMETER_SIZE_THRESHOLD": str(1 << 20)}
 
-@pipeline(dynamic=True, on_failure=notify_failure_hook)
+
+@pipeline(dynamic=True, on_failure=notify_failure_hook, environment=PARAMETER_SIZE_THRESHOLD)
 def inference_pipeline(
     model_version_id: str,
     model_version: str,

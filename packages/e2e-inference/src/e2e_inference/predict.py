@@ -10,6 +10,7 @@ import pandas as pd
 from e2e_common.errors import DataError
 from e2e_common.schemas import plain_value
 from e2e_inference.names import (
+    MODEL_NAME_COLUMN,
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
     PREDICTION_ID_COLUMN,
@@ -18,12 +19,13 @@ from e2e_inference.names import (
 
 
 def row_ids(rows: pd.DataFrame, id_column: str | None, first_row: int = 0) -> pd.Series:
-    """The id of each row: the ``id_column`` values, else the row number (from ``first_row``)."""
+    """The id of each row under its column's name: the ``id_column`` values, else the row number
+    (from ``first_row``) named ``id``."""
     if id_column is None:
         return pd.Series(np.arange(first_row, first_row + len(rows)), index=rows.index, name=PREDICTION_ID_COLUMN)
     if id_column not in rows.columns:
         raise DataError(f"id column '{id_column}' not found in the data (setting 'id_column')")
-    return rows[id_column].rename(PREDICTION_ID_COLUMN)
+    return rows[id_column]
 
 
 def score_chunk(
@@ -31,11 +33,12 @@ def score_chunk(
     preprocess_pipeline: Any,
     model: Any,
     *,
+    model_name: str,
     model_version: str,
     id_column: str | None = None,
     first_row: int = 0,
 ) -> pd.DataFrame:
-    """Predictions for ``rows``: id, predicted class, one probability column per class, model version.
+    """Predictions for ``rows``: id, predicted class, one probability column per class, model name and version.
 
     ``preprocess_pipeline`` and ``model`` are used as fitted (never refitted). ``first_row`` is the
     position of the first of ``rows`` in the whole input, so chunks get the same ids as one pass.
@@ -43,7 +46,7 @@ def score_chunk(
     ids = row_ids(rows, id_column, first_row)
     features = preprocess_pipeline.transform(rows)
     classes = list(getattr(model, "classes_", []))
-    columns: dict[str, Any] = {PREDICTION_ID_COLUMN: ids.to_numpy()}
+    columns: dict[str, Any] = {str(ids.name): ids.to_numpy()}
     if hasattr(model, "predict_proba") and classes:
         probabilities = np.asarray(model.predict_proba(features), dtype="float64")
         columns[PREDICTED_CLASS_COLUMN] = np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)]
@@ -54,5 +57,6 @@ def score_chunk(
     predictions = pd.DataFrame(columns)
     predictions[PREDICTED_CLASS_COLUMN] = predictions[PREDICTED_CLASS_COLUMN].map(plain_value)
     predictions = predictions.infer_objects()
+    predictions[MODEL_NAME_COLUMN] = model_name
     predictions[MODEL_VERSION_COLUMN] = str(model_version)
     return predictions

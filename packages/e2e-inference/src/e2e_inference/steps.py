@@ -106,7 +106,10 @@ def predict(
     id_column: str | None = None,
 ) -> Annotated[pd.DataFrame, PREDICTIONS]:
     """Score the rows with the version's preprocessing and model, as fitted."""
-    predictions = score_chunk(rows, preprocess_pipeline, model, model_version=model_version, id_column=id_column)
+    model_name = get_step_context().model.name
+    predictions = score_chunk(
+        rows, preprocess_pipeline, model, model_name=model_name, model_version=model_version, id_column=id_column
+    )
     log_metadata(
         metadata={
             METADATA_INFERENCE: {
@@ -184,12 +187,15 @@ def score_partition(
     fileio.makedirs(folder)
     part_uri = f"{folder}/{PART_FILE_NAME}"
 
+    model_name = get_step_context().model.name
+
     def scored() -> Iterator[pd.DataFrame]:
         first_row = partition.first_row
         for chunk in iter_partition_chunks(partition, chunk_size):
             try:
                 yield score_chunk(
-                    chunk, preprocess_pipeline, model, model_version=model_version, id_column=id_column,
+                    chunk, preprocess_pipeline, model, model_name=model_name, model_version=model_version,
+                    id_column=id_column,
                     first_row=first_row,
                 )
             except DataError as exc:
