@@ -129,6 +129,9 @@ def test_default_slice_is_scored_and_written(run_e2e_infer, default_version, tmp
     assert run.stderr_lines == []
     out = run.stdout
     assert f"model '{default_version}' version 1 at stage 'staging'" in out
+    assert "step load_rows: " in out and "step predict: " in out and "\x1b[" not in out + run.stderr
+    summary = out.split("step predict: ", 1)[1].splitlines()[1:]
+    assert summary[0] == f"Model: '{default_version}' version 1 at stage 'staging'" and summary[1].startswith("Run: ")
     assert "Drift check passed" in out
     assert "Scored 28 rows" in out
     assert "Unseen categories: none" in out

@@ -57,7 +57,10 @@ def latest_run(weak_run, run_train, weak_columns):
 
 def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, staged_version):
     assert staged_version() == 1
-    assert printed(first_run, "Model version") == f"{contract.DEFAULT_MODEL_NAME} version 1"
+    assert printed(first_run, "Model version") == f"{contract.DEFAULT_MODEL_NAME} version 1 at stage 'staging'"
+    summary = first_run.stdout.split("Model version:", 1)
+    assert summary[0].count("step ") >= 9 and summary[1].lstrip().startswith(contract.DEFAULT_MODEL_NAME)
+    assert "step load_data: " in first_run.stdout and "\x1b[" not in first_run.stdout + first_run.stderr
     assert "promoted to staging: first version" in printed(first_run, "Promotion")
     assert printed(first_run, "Run").startswith(names.TRAINING_PIPELINE)
     assert printed(first_run, "ZenML dashboard") == "zenml login --local"
@@ -130,6 +133,8 @@ def test_promotion_latest_promotes_and_is_never_served_from_cache(latest_run, st
     assert printed(latest_run, "Promotion").startswith("promoted to staging: --promotion latest")
     statuses = step_statuses(printed(latest_run, "Run").split()[0])
     assert statuses["load_data"] == "cached" and statuses["score_configured_model"] == "cached"
+    assert "step load_data: (cached)" in latest_run.stdout and "step score_configured_model: (cached)" in latest_run.stdout
+    assert "step train_model: (cached)" not in latest_run.stdout and "step train_model: " in latest_run.stdout
     for name in ("select_model", "train_model", "evaluate_model", "promote_model", "notify_success"):
         assert statuses[name] == "completed", name
 

@@ -15,40 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from e2e_common.errors import DataError
-
-CSV_SUFFIXES = frozenset({".csv"})
-PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
-SUPPORTED_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
+from e2e_common.files import check_readable_file, table_format
 
 DEFAULT_TARGET = "target"
 DEFAULT_INFERENCE_FRACTION = 0.05
 DEFAULT_INFERENCE_SEED = 42
 FINGERPRINT_BLOCK_BYTES = 8 << 20
 STREAM_BUFFER_BYTES = 1 << 20
-
-
-def table_format(path: Path) -> str:
-    """``csv`` or ``parquet`` from the file's extension; DataError for anything else."""
-    suffix = Path(path).suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-    raise DataError(f"{path}: unsupported file extension '{suffix}'; use one of {supported}")
-
-
-def check_readable_file(path: Path) -> Path:
-    """The path, if it names an existing, non-empty file of a supported format."""
-    path = Path(path)
-    table_format(path)
-    if not path.exists():
-        raise DataError(f"{path}: file not found; pass an existing CSV or Parquet file")
-    if not path.is_file():
-        raise DataError(f"{path}: not a file; pass a CSV or Parquet file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
-    return path
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -98,12 +71,6 @@ def open_parquet(path: Path | str, streaming: bool = False):
         if streaming:
             return pq.ParquetFile(path, pre_buffer=False, buffer_size=STREAM_BUFFER_BYTES)
         return pq.ParquetFile(path)
-
-
-def read_csv_header(path: Path | str) -> list[str]:
-    """The column names of a CSV file, read from its first line."""
-    with reading_errors(path, "csv"):
-        return list(pd.read_csv(path, nrows=0).columns)
 
 
 def _iter_csv(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:

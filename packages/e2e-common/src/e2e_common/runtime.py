@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 
 
+def colors_wanted() -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def configure_runtime(debug: bool) -> None:
-    """Quiet library logs unless ``debug``; never open browsers; plain tracebacks."""
+    """Quiet library logs unless ``debug``; never open browsers; plain tracebacks; colour only on a terminal."""
+    if not colors_wanted():
+        os.environ["ZENML_LOGGING_COLORS_DISABLED"] = "true"
     level = "DEBUG" if debug else "WARN"
     os.environ.setdefault("ZENML_LOGGING_VERBOSITY", level)
     os.environ.setdefault("ZENML_ENABLE_RICH_TRACEBACK", "false")

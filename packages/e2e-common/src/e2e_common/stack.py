@@ -111,3 +111,14 @@ def describe_active_stack() -> StackInfo:
         mlflow_tracking_uri=tracking_uri,
         dashboard_hint=dashboard,
     )
+
+
+def run_dashboard_url(run_name: str) -> str | None:
+    """The dashboard page of a pipeline run when a ZenML server is connected; None on the local store."""
+    from zenml.client import Client
+    from zenml.utils.dashboard_utils import get_run_url
+
+    try:
+        return get_run_url(Client().get_pipeline_run(run_name))
+    except Exception:  # noqa: BLE001 - a link is a courtesy; the run's outcome is what matters
+        return None

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -52,12 +53,15 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
         os.environ["ZENML_LOGGING_VERBOSITY"] = "CRITICAL"
     configure_runtime(settings.debug)
 
-    from e2e_common.data import check_readable_file
-    from e2e_inference.output import check_output_path
+    from e2e_common.files import read_header
 
     if settings.data is not None:
-        check_readable_file(settings.data)
+        from e2e_inference.columns import check_id_column
+
+        check_id_column(settings.id_column, read_header(settings.data), str(settings.data))
     if settings.output is not None:
+        from e2e_inference.output import check_output_path
+
         check_output_path(settings.output)
 
     referenced = _start_referencing(settings)
@@ -116,6 +120,7 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
 
+    from e2e_common.progress import StepProgress
     from e2e_inference.drift import DriftDecision
     from e2e_inference.names import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
     from e2e_inference.pipelines import (
@@ -126,22 +131,25 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
         inference_pipeline,
     )
 
+    run_name = f"{inference_pipeline.name}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     configured = inference_pipeline.with_options(
+        run_name=run_name,
         model=Model(name=version.model_name, version=version.version_number),
         enable_cache=not settings.no_cache,
     )
-    run = configured(
-        model_version_id=version.version_id,
-        model_version=version.version_name,
-        model_description=version.describe(),
-        reference_artifact=version.reference_artifact,
-        data_fingerprint=fingerprint,
-        input_reference=reference,
-        input_options=InputOptions.of(settings),
-        drift=DriftOptions.of(settings),
-        notify_on_failure=settings.notify_on_failure,
-        notify_on_success=settings.notify_on_success,
-    )
+    with StepProgress(run_name, say=say):
+        run = configured(
+            model_version_id=version.version_id,
+            model_version=version.version_name,
+            model_description=version.describe(),
+            reference_artifact=version.reference_artifact,
+            data_fingerprint=fingerprint,
+            input_reference=reference,
+            input_options=InputOptions.of(settings),
+            drift=DriftOptions.of(settings),
+            notify_on_failure=settings.notify_on_failure,
+            notify_on_success=settings.notify_on_success,
+        )
     run = Client().get_pipeline_run(run.id)
     predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]
@@ -178,8 +186,12 @@ def _write_output(result: InferenceResult, path: Path) -> Path:
 
 
 def _print_result(result: InferenceResult, say: Callable[[str], None]) -> None:
+    from e2e_common.stack import run_dashboard_url
     from e2e_inference.names import DRIFT_REPORT, PREDICTIONS
 
+    url = run_dashboard_url(result.run_name)
+    say(f"Model: '{result.model_name}' version {result.model_version} at stage '{result.stage}'")
+    say(f"Run: {result.run_name}" + (f" {url}" if url else ""))
     if result.drift_summary is None:
         say("Drift check: skipped (--no-drift-check)")
     else:

@@ -7,24 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from e2e_common.data import (
-    check_readable_file,
-    default_inference_data,
-    file_fingerprint,
-    frame_fingerprint,
-    read_table,
-)
+from e2e_common.data import default_inference_data, file_fingerprint, frame_fingerprint, read_table
 from e2e_common.errors import DataError
+from e2e_common.files import check_readable_file
 from e2e_common.schemas import DataContract, ValidatedRows
-from e2e_inference.names import (
-    MODEL_NAME_COLUMN,
-    MODEL_VERSION_COLUMN,
-    PREDICTED_CLASS_COLUMN,
-    PROBABILITY_COLUMN_PREFIX,
-)
+from e2e_inference.columns import check_id_column
 from e2e_inference.sources import InputReference
-
-PREDICTION_COLUMNS = (PREDICTED_CLASS_COLUMN, MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN)
 
 DEFAULT_SOURCE = "the held-out slice of the default data set"
 
@@ -72,14 +60,3 @@ def check_columns(source: InputReference, contract: DataContract, id_column: str
         raise DataError(f"{source.uri}: missing feature columns: {', '.join(missing)}")
     check_id_column(id_column, source.columns, source.uri)
 
-
-def check_id_column(id_column: str | None, columns: list[str], source: str) -> None:
-    """DataError when the id column is missing or would clash with a column of the predictions."""
-    if id_column is None:
-        return
-    if id_column not in columns:
-        raise DataError(f"{source}: id column '{id_column}' not found (setting 'id_column')")
-    if id_column in PREDICTION_COLUMNS or id_column.startswith(PROBABILITY_COLUMN_PREFIX):
-        raise DataError(
-            f"{source}: id column '{id_column}' has the name of a column of the predictions; rename it in the file"
-        )

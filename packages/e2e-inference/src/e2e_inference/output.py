@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from e2e_common.data import table_format
 from e2e_common.errors import DataError
+from e2e_common.files import table_format
 
 
 def check_output_path(path: Path) -> Path:

@@ -15,13 +15,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from e2e_common.data import (
-    file_fingerprint,
-    open_parquet,
-    read_csv_header,
-    reading_errors,
-    table_format,
-)
+from e2e_common.data import file_fingerprint, open_parquet, reading_errors
+from e2e_common.files import read_header, table_format
 
 READ_BLOCK_BYTES = 8 << 20
 SAMPLE_BLOCKS = 16
@@ -78,7 +73,7 @@ def reference_input(path: Path) -> InputReference:
         metadata = open_parquet(path).metadata
         rows, columns = metadata.num_rows, list(metadata.schema.to_arrow_schema().names)
     else:
-        columns = read_csv_header(path)
+        columns = read_header(path)
         rows = newlines - 1 + (0 if _ends_with_newline(path) else 1)
     return InputReference(
         uri=str(path),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from e2e_common.stack import StackInfo
 
 PROGRAM = "e2e-train"
+STEPS_BESIDES_SEARCH = 7  # load, split, preprocess, select, train, evaluate, promote
 STEP_FAILURE_LOGGERS = ("zenml.orchestrators.local.local_orchestrator",)
 MLFLOW_TRACKER_LOGGER = "zenml.integrations.mlflow.experiment_trackers.mlflow_experiment_tracker"
 HARMLESS_WARNINGS = ("Failed to disable MLflow autologging",)
@@ -55,6 +56,9 @@ def train(argv: Sequence[str], on_settings: Any = None) -> int:
     from e2e_common.runtime import configure_runtime, release_zenml_log_store
 
     configure_runtime(settings.debug)
+    from e2e_training.data import check_file
+
+    check_file(DataOptions.of(settings))
     frame = check_input(settings)
     if not settings.debug:
         leave_stderr_to_errors()
@@ -97,6 +101,7 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
     from zenml import Model
 
     from e2e_common.data import frame_fingerprint
+    from e2e_common.progress import StepProgress
     from e2e_training.pipelines import TRACKED_STEPS, training_pipeline
 
     tracked = {name: {"experiment_tracker": stack.experiment_tracker} for name in TRACKED_STEPS}
@@ -106,17 +111,19 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
         enable_cache=not settings.no_cache,
         steps=tracked if stack.mlflow_tracking_uri else None,
     )
-    configured(
-        data_options=DataOptions.of(settings),
-        data_fingerprint=frame_fingerprint(frame),
-        split_options=SplitOptions.of(settings),
-        preprocessing=PreprocessingOptions.of(settings),
-        search_options=SearchOptions.of(settings),
-        gates=GateOptions.of(settings),
-        promotion=PromotionOptions.of(settings),
-        notify_on_failure=settings.notify_on_failure,
-        notify_on_success=settings.notify_on_success,
-    )
+    search = SearchOptions.of(settings)
+    with StepProgress(run_name, total=STEPS_BESIDES_SEARCH + len(search.families()) + settings.notify_on_success):
+        configured(
+            data_options=DataOptions.of(settings),
+            data_fingerprint=frame_fingerprint(frame),
+            split_options=SplitOptions.of(settings),
+            preprocessing=PreprocessingOptions.of(settings),
+            search_options=search,
+            gates=GateOptions.of(settings),
+            promotion=PromotionOptions.of(settings),
+            notify_on_failure=settings.notify_on_failure,
+            notify_on_success=settings.notify_on_success,
+        )
 
 
 def discard_failed_version(model_name: str, run_name: str, exc: BaseException) -> None:
@@ -143,6 +150,7 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     """Run, model version, metrics, promotion decision and where to look."""
     from zenml.client import Client
 
+    from e2e_common.stack import run_dashboard_url
     from e2e_training import evaluate, report
 
     run = Client().get_pipeline_run(run_name)
@@ -150,9 +158,11 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     metadata = version.run_metadata
     metrics = metadata.get(METADATA_METRICS, {})
     decision = metadata.get(METADATA_PROMOTION, {})
+    stage = f"at stage '{version.stage.value}'" if version.stage else "at no stage"
+    url = run_dashboard_url(run.name)
     lines = [
-        ("Run", f"{run.name} ({run.status.value})"),
-        ("Model version", f"{settings.model_name} version {version.number}"),
+        ("Model version", f"{settings.model_name} version {version.number} {stage}"),
+        ("Run", f"{run.name} ({run.status.value})" + (f" {url}" if url else "")),
         *(("Metrics" if i == 0 else "", line) for i, line in enumerate(report.describe_metrics(metrics))),
         ("Promotion", report.describe_decision(decision)),
     ]

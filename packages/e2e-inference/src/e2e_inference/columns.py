@@ -1,0 +1,27 @@
+"""Checks of the id column that need no pandas: the CLI runs them before the heavy imports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from e2e_common.errors import DataError
+from e2e_inference.names import (
+    MODEL_NAME_COLUMN,
+    MODEL_VERSION_COLUMN,
+    PREDICTED_CLASS_COLUMN,
+    PROBABILITY_COLUMN_PREFIX,
+)
+
+PREDICTION_COLUMNS = (PREDICTED_CLASS_COLUMN, MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN)
+
+
+def check_id_column(id_column: str | None, columns: Sequence[str], source: str) -> None:
+    """DataError when the id column is missing or would clash with a column of the predictions."""
+    if id_column is None:
+        return
+    if id_column not in columns:
+        raise DataError(f"{source}: id column '{id_column}' not found (setting 'id_column')")
+    if id_column in PREDICTION_COLUMNS or id_column.startswith(PROBABILITY_COLUMN_PREFIX):
+        raise DataError(
+            f"{source}: id column '{id_column}' has the name of a column of the predictions; rename it in the file"
+        )
