@@ -37,6 +37,16 @@ def test_help_lists_every_option(run_e2e_infer):
     for flag in ("--data", "--output", "--id-column", "--stage", "--no-drift-check", "--drift-share",
                  "--na-drift-tolerance", "--no-cache", "--model-name", "--config", "--debug"):
         assert flag in run.stdout
+    examples = run.stdout.split("\nexamples:\n", 1)[1]
+    assert "--id-column customer_id --output scored.parquet" in examples and "--stage production" in examples
+    assert "--config inference.yaml" in examples and "{Path,null}" not in run.stdout
+
+
+def test_version_is_the_package_version(run_e2e_infer):
+    from e2e_inference import __version__
+
+    run = run_e2e_infer("--version")
+    assert (run.returncode, run.stdout.strip()) == (0, f"e2e-infer {__version__}"), run.stderr
 
 
 def test_before_any_training_exits_4_and_writes_nothing(run_e2e_infer, tmp_path):

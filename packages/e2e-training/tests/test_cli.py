@@ -48,6 +48,16 @@ def test_help_lists_every_spec_option_without_importing_zenml_mlflow_or_sklearn(
         assert flag in result.stdout, flag
     for hidden in ("--search-space", "--n-iter", "--cv-folds"):
         assert hidden not in result.stdout
+    examples = result.stdout.split("\nexamples:\n", 1)[1]
+    assert "e2e-train --data customers.csv --target churned" in examples and "--config train.yaml" in examples
+    assert "{Path,null}" not in result.stdout and "default factory" not in result.stdout
+
+
+def test_version_is_the_package_version():
+    from e2e_training import __version__
+
+    result = subprocess.run([sys.executable, "-m", "e2e_training.cli", "--version"], capture_output=True, text=True)
+    assert (result.returncode, result.stdout.strip()) == (0, f"{PROGRAM} {__version__}"), result.stderr
 
 
 def write(path, text: str | bytes):

@@ -158,7 +158,7 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     metadata = version.run_metadata
     metrics = metadata.get(METADATA_METRICS, {})
     decision = metadata.get(METADATA_PROMOTION, {})
-    stage = f"at stage '{version.stage.value}'" if version.stage else "at no stage"
+    stage = f"at stage '{version.stage}'" if version.stage else "at no stage"
     url = run_dashboard_url(run.name)
     lines = [
         ("Model version", f"{settings.model_name} version {version.number} {stage}"),
