@@ -107,3 +107,5 @@ class StepProgress:
                 self._bar.update(1)
             else:
                 self.say(step.describe())
+        if self._bar is not None:
+            self._bar.refresh()  # the elapsed time keeps moving during a long step
