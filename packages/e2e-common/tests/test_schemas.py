@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from e2e_common.contract import CONTRACT_VERSION
+from e2e_common.contract import CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract, FeatureKind
 
@@ -86,6 +86,7 @@ def test_validate_coerces_text_and_counts_unseen_categories(contract):
 
 def test_unsupported_contract_version_names_both_versions(contract):
     future = contract.model_copy(update={"contract_version": CONTRACT_VERSION + 1})
-    expected = f"contract version {CONTRACT_VERSION + 1}, this package supports version {CONTRACT_VERSION}"
+    supported = ", ".join(map(str, sorted(SUPPORTED_CONTRACT_VERSIONS)))
+    expected = f"contract version {CONTRACT_VERSION + 1}, this package supports versions {supported}"
     with pytest.raises(DataError, match=expected):
         future.check_supported()

@@ -15,8 +15,9 @@ from typing import Final, Literal
 DEFAULT_MODEL_NAME: Final = "e2e_use_case"
 MODEL_DESCRIPTION: Final = "Tabular classifier trained by e2e-train and scored by e2e-infer."
 
-CONTRACT_VERSION: Final = 1
-SUPPORTED_CONTRACT_VERSIONS: Final = frozenset({1})
+# Version 2 adds each feature's training range and importance, and the excluded columns.
+CONTRACT_VERSION: Final = 2
+SUPPORTED_CONTRACT_VERSIONS: Final = frozenset({1, 2})
 
 
 class Stage(str, Enum):

@@ -28,7 +28,12 @@ class FeatureKind(str, Enum):
 
 
 class FeatureSpec(BaseModel):
-    """One feature column of the contract."""
+    """One feature column of the contract.
+
+    From contract version 2 training also records, for the drift gate: a numeric column's range on
+    the train split, and the column's share of the model's permutation importance on the holdout.
+    Versions trained before leave them None.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -36,6 +41,9 @@ class FeatureSpec(BaseModel):
     kind: FeatureKind
     dtype: str
     categories: list[str] = []
+    minimum: float | None = None
+    maximum: float | None = None
+    importance: float | None = None
 
 
 @dataclass
@@ -55,6 +63,13 @@ class DataContract(BaseModel):
     features: list[FeatureSpec]
     target: str
     classes: list[ClassLabel]
+    # Columns of the training data that are not features, with the reason (an identifier, constant,
+    # all missing...): inference accepts them in the rows to score.
+    excluded_columns: dict[str, str] = {}
+
+    @property
+    def has_importance(self) -> bool:
+        return any(spec.importance is not None for spec in self.features)
 
     @property
     def feature_names(self) -> list[str]:
@@ -95,7 +110,7 @@ class DataContract(BaseModel):
             supported = ", ".join(str(v) for v in sorted(SUPPORTED_CONTRACT_VERSIONS))
             raise DataError(
                 f"the model version has data contract version {self.contract_version}, "
-                f"this package supports version {supported}; upgrade e2e-infer or retrain"
+                f"this package supports versions {supported}; upgrade e2e-infer or retrain"
             )
 
     def validate(self, frame: pd.DataFrame) -> ValidatedRows:
