@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
-from e2e_common.errors import run_cli
+from e2e_common.errors import DataError, run_cli
 from e2e_inference.settings import DriftOptions, InferenceSettings, InputOptions
 
 PROG = "e2e-infer"
@@ -63,6 +63,8 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
         from e2e_inference.output import check_output_path
 
         check_output_path(settings.output)
+    if settings.report is not None and not Path(settings.report).parent.is_dir():
+        raise DataError(f"{settings.report}: folder {Path(settings.report).parent} does not exist (setting 'report')")
 
     referenced = _start_referencing(settings)
 
@@ -72,6 +74,13 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
     ensure_embedded_stack(say)
     version = resolve_version(settings.model_name, settings.stage)
     say(f"Scoring with {version.describe()}")
+    if settings.id_column is None and settings.data is not None and version.contract.excluded_columns:
+        from e2e_inference.columns import default_id_column
+
+        found = default_id_column(version.contract.excluded_columns, read_header(settings.data))
+        if found is not None:
+            settings = settings.model_copy(update={"id_column": found})
+            say(f"Id column: '{found}', recorded as an identifier at training (pass --id-column to choose another)")
     if referenced is not None:
         from e2e_inference.inputs import check_columns
 
@@ -137,19 +146,23 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
         model=Model(name=version.model_name, version=version.version_number),
         enable_cache=not settings.no_cache,
     )
-    with StepProgress(run_name, say=say):
-        run = configured(
-            model_version_id=version.version_id,
-            model_version=version.version_name,
-            model_description=version.describe(),
-            reference_artifact=version.reference_artifact,
-            data_fingerprint=fingerprint,
-            input_reference=reference,
-            input_options=InputOptions.of(settings),
-            drift=DriftOptions.of(settings),
-            notify_on_failure=settings.notify_on_failure,
-            notify_on_success=settings.notify_on_success,
-        )
+    try:
+        with StepProgress(run_name, say=say):
+            run = configured(
+                model_version_id=version.version_id,
+                model_version=version.version_name,
+                model_description=version.describe(),
+                reference_artifact=version.reference_artifact,
+                data_fingerprint=fingerprint,
+                input_reference=reference,
+                input_options=InputOptions.of(settings),
+                drift=DriftOptions.of(settings),
+                notify_on_failure=settings.notify_on_failure,
+                notify_on_success=settings.notify_on_success,
+            )
+    finally:
+        if settings.report is not None:
+            _write_report(run_name, settings.report, say)
     run = Client().get_pipeline_run(run.id)
     predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]
@@ -171,6 +184,24 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
         result.drift_summary = decision.summary()
         result.drift_report_version = str(report_step.outputs[DRIFT_REPORT][0].version)
     return result
+
+
+def _write_report(run_name: str, path: Path, say: Callable[[str], None]) -> None:
+    """Write the run's Evidently report to ``path`` (atomically), when the run made one."""
+    from zenml.client import Client
+
+    from e2e_inference.names import DRIFT_REPORT
+    from e2e_inference.output import write_text_atomically
+
+    try:
+        steps = Client().get_pipeline_run(run_name).steps
+    except KeyError:
+        return
+    for step_run in steps.values():
+        if DRIFT_REPORT in step_run.outputs:
+            write_text_atomically(str(step_run.outputs[DRIFT_REPORT][0].load()), path)
+            say(f"Drift report written to {path}")
+            return
 
 
 def _write_output(result: InferenceResult, path: Path) -> Path:

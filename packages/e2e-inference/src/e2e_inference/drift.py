@@ -7,11 +7,12 @@ scores, whose direction depends on the method Evidently picks for each column.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from e2e_common.contract import DRIFT_REFERENCE
 from e2e_common.errors import QualityGateError
@@ -35,6 +36,13 @@ class ColumnDrift:
     na_share_reference: float
     na_share_current: float
     na_moved: bool
+    importance: float | None = None
+    out_of_range_share: float = 0.0
+    out_of_range_exceeded: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        return self.drifted or self.na_moved or self.out_of_range_exceeded
 
     @property
     def severity(self) -> float:
@@ -49,6 +57,10 @@ class ColumnDrift:
         parts = []
         if self.drifted:
             parts.append(f"{self.method} {_fmt(self.score)} vs threshold {_fmt(self.threshold)}")
+        if self.importance is not None:
+            parts.append(f"importance {self.importance:.2f}")
+        if self.out_of_range_share:
+            parts.append(f"{self.out_of_range_share:.1%} of rows outside training values")
         if self.na_moved:
             parts.append(f"missing {self.na_share_reference:.0%} -> {self.na_share_current:.0%}")
         return f"{self.column} ({', '.join(parts) or 'no drift'})"
@@ -67,37 +79,84 @@ class DriftDecision:
     current_rows: int
     reference_kind: str = "raw"
     unseen_categories: dict[str, int] = field(default_factory=dict)
+    weighted_drift_share: float | None = None
+    weighted_drift_limit: float = 1.0
+    out_of_range_limit: float = 1.0
+    rows_checked_for_range: int = 0
 
     @property
     def na_moved_columns(self) -> list[str]:
         return [c.column for c in self.columns if c.na_moved]
 
     @property
+    def weighted_drift_exceeded(self) -> bool:
+        return self.weighted_drift_share is not None and self.weighted_drift_share > self.weighted_drift_limit
+
+    @property
+    def out_of_range_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.out_of_range_exceeded]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Each limit crossed, as a phrase naming the measure and the limit."""
+        reasons = []
+        if self.drift_share_exceeded:
+            reasons.append(f"share of drifted columns {self.drifted_share:.2f} > --drift-share {self.drift_share_limit}")
+        if self.weighted_drift_exceeded:
+            reasons.append(
+                f"importance of drifted columns {self.weighted_drift_share:.2f} > --weighted-drift-share "
+                f"{self.weighted_drift_limit}"
+            )
+        if self.out_of_range_columns:
+            worst = max((c for c in self.columns if c.out_of_range_exceeded), key=lambda c: c.out_of_range_share)
+            reasons.append(
+                f"{len(self.out_of_range_columns)} column(s) with more than --out-of-range-share "
+                f"{self.out_of_range_limit} of rows outside training values (worst {worst.column}: "
+                f"{worst.out_of_range_share:.1%} of {self.rows_checked_for_range} rows)"
+            )
+        if self.na_moved_columns:
+            reasons.append(
+                f"{len(self.na_moved_columns)} column(s) whose share of missing values moved by more than "
+                f"--na-drift-tolerance {self.na_drift_tolerance}"
+            )
+        return reasons
+
+    @property
     def refused(self) -> bool:
-        return self.drift_share_exceeded or bool(self.na_moved_columns)
+        return bool(self.reasons)
 
     @property
     def drifted_columns(self) -> list[str]:
         return [c.column for c in self.columns if c.drifted]
 
     def most_drifted(self, limit: int = SHOWN_COLUMNS) -> list[ColumnDrift]:
-        """Drifted or NA-moved columns, the most drifted first."""
-        flagged = [c for c in self.columns if c.drifted or c.na_moved]
+        """Flagged columns (drifted, out of range or NA-moved), the most harmful first."""
+        flagged = [c for c in self.columns if c.flagged]
         return sorted(flagged, key=_drift_order, reverse=True)[:limit]
 
     def summary(self) -> str:
-        """One line: the decision, the two measures against their limits, the most drifted columns."""
+        """One line: the decision and why, the measures against their limits, the worst columns."""
         verdict = "refused" if self.refused else "passed"
-        text = (
-            f"drift check {verdict}: {len(self.drifted_columns)} of {len(self.columns)} columns drifted "
-            f"(share {self.drifted_share:.2f}, limit {self.drift_share_limit:.2f}); "
-            f"{len(self.na_moved_columns)} column(s) with missing values moved by more than "
-            f"{self.na_drift_tolerance:.2f}"
+        weighted = (
+            ""
+            if self.weighted_drift_share is None
+            else f", carrying {self.weighted_drift_share:.2f} of the importance, limit {self.weighted_drift_limit:.2f}"
         )
+        if self.refused:
+            text = f"drift check {verdict}: " + "; ".join(self.reasons)
+        else:
+            text = (
+                f"drift check {verdict}: {len(self.drifted_columns)} of {len(self.columns)} columns drifted "
+                f"(share {self.drifted_share:.2f}, limit {self.drift_share_limit:.2f}{weighted}); "
+                f"{len(self.out_of_range_columns)} column(s) with more than {self.out_of_range_limit:.2f} of rows "
+                f"outside training values; "
+                f"{len(self.na_moved_columns)} column(s) with missing values moved by more than "
+                f"{self.na_drift_tolerance:.2f}"
+            )
         shown = self.most_drifted()
         if shown:
-            more = len([c for c in self.columns if c.drifted or c.na_moved]) - len(shown)
-            text += "; most drifted: " + ", ".join(c.describe() for c in shown) + (f", +{more} more" if more else "")
+            more = len([c for c in self.columns if c.flagged]) - len(shown)
+            text += "; worst: " + ", ".join(c.describe() for c in shown) + (f", +{more} more" if more else "")
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +174,11 @@ class DriftDecision:
         """Per-column results and the decision, as ZenML metadata (plain types)."""
         return {
             "refused": self.refused,
+            "reasons": self.reasons,
+            "weighted_drift_share": self.weighted_drift_share,
+            "weighted_drift_limit": self.weighted_drift_limit,
+            "out_of_range_limit": self.out_of_range_limit,
+            "out_of_range_columns": self.out_of_range_columns,
             "drifted_share": self.drifted_share,
             "drift_share_limit": self.drift_share_limit,
             "na_drift_tolerance": self.na_drift_tolerance,
@@ -131,6 +195,8 @@ class DriftDecision:
                     "threshold": c.threshold,
                     "na_share_reference": c.na_share_reference,
                     "na_share_current": c.na_share_current,
+                    "importance": c.importance,
+                    "out_of_range_share": c.out_of_range_share,
                 }
                 for c in self.columns
             },
@@ -152,6 +218,95 @@ def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = SAMPLE_SEED) -> 
     return frame.sample(n=max_rows, random_state=seed).sort_index()
 
 
+def out_of_range_counts(features: pd.DataFrame, contract: DataContract, unseen: dict[str, int]) -> dict[str, int]:
+    """Rows per column outside the training values: a number beyond the training range, or a category
+    never seen in training (``unseen``, as the contract's check counted it). ``features`` are validated."""
+    counts = dict(unseen)
+    for spec in contract.features:
+        if spec.kind is FeatureKind.NUMERIC and spec.minimum is not None and spec.maximum is not None:
+            values = features[spec.name]
+            outside = int(((values < spec.minimum) | (values > spec.maximum)).sum())
+            if outside:
+                counts[spec.name] = outside
+    return counts
+
+
+class RangeCount(BaseModel):
+    """Rows outside the training values per column, out of ``rows`` rows checked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    counts: dict[str, int]
+    rows: int
+
+    @classmethod
+    def of_chunks(cls, chunks: Iterable[pd.DataFrame], contract: DataContract) -> RangeCount:
+        counts: dict[str, int] = {}
+        rows = 0
+        for chunk in chunks:
+            validated = contract.validate(chunk)
+            for name, count in out_of_range_counts(validated.features, contract, validated.unseen_categories).items():
+                counts[name] = counts.get(name, 0) + count
+            rows += len(chunk)
+        return cls(counts=counts, rows=rows)
+
+    @staticmethod
+    def total(parts: Sequence[RangeCount]) -> tuple[dict[str, int], int]:
+        counts: dict[str, int] = {}
+        for part in parts:
+            for name, count in part.counts.items():
+                counts[name] = counts.get(name, 0) + count
+        return counts, sum(part.rows for part in parts)
+
+
+def report_location(run_id: Any) -> str:
+    """Where the drift report of a run is: its artifact version, and the flag that writes it to a file."""
+    from zenml.client import Client
+
+    from e2e_inference.names import DRIFT_REPORT
+
+    for step_run in Client().get_pipeline_run(run_id).steps.values():
+        if DRIFT_REPORT in step_run.outputs:
+            version = step_run.outputs[DRIFT_REPORT][0].version
+            return f"artifact '{DRIFT_REPORT}' version {version} (or run again with --report FILE)"
+    return f"artifact '{DRIFT_REPORT}' of this run (or run again with --report FILE)"
+
+
+def apply_feature_profile(
+    decision: DriftDecision,
+    contract: DataContract,
+    out_of_range: dict[str, int],
+    rows_checked: int,
+    options: DriftOptions,
+) -> DriftDecision:
+    """Add what the version's contract knows (importance, training values) to Evidently's decision:
+    the importance-weighted share of drifted columns and each column's share of rows outside the
+    training values, against their limits. A contract without importance (version 1), or a check on
+    preprocessed columns, leaves the weighted share out."""
+    importance = {spec.name: spec.importance for spec in contract.features if spec.importance is not None}
+    weighted = decision.reference_kind == "raw" and bool(importance)
+    columns = []
+    for column in decision.columns:
+        share = out_of_range.get(column.column, 0) / rows_checked if rows_checked else 0.0
+        columns.append(
+            replace(
+                column,
+                importance=importance.get(column.column) if weighted else None,
+                out_of_range_share=share,
+                out_of_range_exceeded=share > options.out_of_range_share,
+            )
+        )
+    weighted_share = sum(c.importance or 0.0 for c in columns if c.drifted) if weighted else None
+    return replace(
+        decision,
+        columns=columns,
+        weighted_drift_share=weighted_share,
+        weighted_drift_limit=options.weighted_drift_share,
+        out_of_range_limit=options.out_of_range_share,
+        rows_checked_for_range=rows_checked,
+    )
+
+
 def check_against_version(
     rows: pd.DataFrame,
     contract: DataContract,
@@ -159,13 +314,17 @@ def check_against_version(
     reference: pd.DataFrame,
     reference_artifact: str,
     options: DriftOptions,
+    out_of_range: tuple[dict[str, int], int] | None = None,
 ) -> DriftCheck:
     """The drift check of rows to score against a model version's reference.
 
     With the version's ``drift_reference`` (raw training features) the raw columns are compared;
-    a version that only has ``dataset_trn`` is compared on preprocessed columns.
+    a version that only has ``dataset_trn`` is compared on preprocessed columns. ``out_of_range``
+    gives the counts over all rows to score and their number when ``rows`` is only a sample of them.
     """
     validated = contract.validate(rows)
+    if out_of_range is None:
+        out_of_range = (out_of_range_counts(validated.features, contract, validated.unseen_categories), len(rows))
     if reference_artifact == DRIFT_REFERENCE:
         current = validated.features
         reference = reference[contract.feature_names]
@@ -179,7 +338,7 @@ def check_against_version(
         current = _preprocessed_with_missing(preprocess_pipeline, rows, validated.features)
         categorical = []
         kind = "preprocessed"
-    return run_drift_check(
+    check = run_drift_check(
         reference,
         current,
         drift_share=options.drift_share,
@@ -189,6 +348,8 @@ def check_against_version(
         reference_kind=kind,
         unseen_categories=validated.unseen_categories,
     )
+    counts, rows_checked = out_of_range
+    return replace(check, decision=apply_feature_profile(check.decision, contract, counts, rows_checked, options))
 
 
 def _preprocessed_with_missing(preprocess_pipeline: Any, rows: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
@@ -335,18 +496,24 @@ def decide(
     )
 
 
-def enforce(decision: DriftDecision) -> None:
-    """Raise QualityGateError (exit 3) when the decision refuses the rows."""
+OVERRIDES = "--drift-share, --weighted-drift-share, --out-of-range-share, --na-drift-tolerance"
+
+
+def enforce(decision: DriftDecision, report: str) -> None:
+    """Raise QualityGateError (exit 3) when the decision refuses the rows: why, the worst columns,
+    where the full report is (``report``), and how to override."""
     if decision.refused:
         raise QualityGateError(
-            f"{decision.summary()}; check the data or score anyway with --no-drift-check "
-            "(limits: --drift-share, --na-drift-tolerance)"
+            f"{decision.summary()}; full report: {report}; check the data, raise a limit ({OVERRIDES}) "
+            "or score anyway with --no-drift-check"
         )
 
 
-def _drift_order(column: ColumnDrift) -> tuple[bool, bool, float, float]:
+def _drift_order(column: ColumnDrift) -> tuple[float, bool, float, float]:
+    """Harm first: importance of a drifted or out-of-range column, then the evidence."""
     na_delta = abs(column.na_share_current - column.na_share_reference)
-    return (column.drifted and column.na_moved, column.drifted, column.severity, na_delta)
+    harmful = (column.drifted or column.out_of_range_exceeded) * (column.importance or 0.0)
+    return (harmful, column.drifted or column.out_of_range_exceeded, column.severity + column.out_of_range_share, na_delta)
 
 
 def _number(value: Any) -> float | None:

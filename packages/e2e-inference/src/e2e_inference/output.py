@@ -43,6 +43,14 @@ def write_table_atomically(frame: pd.DataFrame, path: Path) -> Path:
     return _replace_atomically(path, write)
 
 
+def write_text_atomically(text: str, path: Path) -> Path:
+    """Write ``text`` to ``path`` (UTF-8): a temporary file in the same folder, then a rename."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataError(f"{path}: folder {path.parent} does not exist; create it first")
+    return _replace_atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
 def _replace_atomically(path: Path, write: Callable[[str], None]) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)

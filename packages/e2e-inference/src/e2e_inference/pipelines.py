@@ -18,6 +18,7 @@ from e2e_common.notify import notify_failure_hook
 from e2e_inference.settings import DriftOptions, InputOptions
 from e2e_inference.sources import InputReference
 from e2e_inference.steps import (
+    count_out_of_range,
     drift_gate,
     drift_report,
     load_rows,
@@ -60,15 +61,21 @@ def inference_pipeline(
     preprocess = model.get_artifact(PREPROCESS_PIPELINE)
     classifier = model.get_artifact(MODEL)
     id_column = input_options.id_column
+    range_counts = None
     if input_reference is None:
         rows = load_rows(contract, input_options, data_fingerprint, model_version_id)
     else:
         source = record_input(input_reference)
-        rows = sample_rows(source, contract, id_column, drift) if not drift.no_drift_check else None
+        plan = plan_scoring(source, input_options.scoring_partitions())
+        if not drift.no_drift_check:
+            rows = sample_rows(source, contract, id_column, drift)
+            range_counts = count_out_of_range.map(
+                partition=plan, data_contract=unmapped(contract), chunk_size=unmapped(input_options.chunk_size)
+            )
     if not drift.no_drift_check:
         _, decision = drift_report(
             rows, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
-            model_version_id, data_fingerprint, drift, id=REPORT_STEP,
+            model_version_id, data_fingerprint, drift, range_counts, id=REPORT_STEP,
         )
         drift_gate(decision, id=GATE_STEP)
     if input_reference is None:
@@ -78,7 +85,7 @@ def inference_pipeline(
         )
     else:
         parts = score_partition.map(
-            partition=plan_scoring(source, input_options.scoring_partitions()),
+            partition=plan,
             preprocess_pipeline=unmapped(preprocess),
             model=unmapped(classifier),
             model_version=unmapped(model_version),

@@ -71,6 +71,22 @@ class DriftOptions(Section):
     drift_share: float = option(
         0.5, "Refuse the rows when the share of drifted columns is above this.", metavar="SHARE", ge=0, le=1
     )
+    weighted_drift_share: float = option(
+        0.3,
+        "Refuse the rows when the drifted columns together carry more than this share of the model's "
+        "feature importance.",
+        metavar="SHARE",
+        ge=0,
+        le=1,
+    )
+    out_of_range_share: float = option(
+        0.05,
+        "Refuse the rows when, in any column, more than this share of the rows holds a number outside the "
+        "training range or a category never seen in training.",
+        metavar="SHARE",
+        ge=0,
+        le=1,
+    )
     na_drift_tolerance: float = option(
         0.1,
         "Refuse the rows when a column's share of missing values moves by more than this.",
@@ -98,5 +114,12 @@ class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
         metavar="FILE",
         default_text="none, predictions are kept as a ZenML artifact only",
         group=DATA_GROUP,
+    )
+    report: Path | None = option(
+        None,
+        "Also write the drift check's full Evidently report to this HTML file, also when the gate refuses.",
+        metavar="FILE",
+        default_text="none, the report is kept as a ZenML artifact only",
+        group=GATES_GROUP,
     )
     stage: StageName = option(Stage.STAGING.value, "Stage of the model version to score with.", group=MODEL_GROUP)

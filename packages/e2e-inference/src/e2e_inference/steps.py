@@ -16,7 +16,7 @@ from zenml.types import HTMLString
 from e2e_common.errors import DataError
 from e2e_common.notify import notify
 from e2e_common.schemas import DataContract
-from e2e_inference.drift import DriftDecision, check_against_version, enforce
+from e2e_inference.drift import DriftDecision, RangeCount, check_against_version, enforce, report_location
 from e2e_inference.inputs import check_rows, read_input, rows_to_score
 from e2e_inference.names import (
     DRIFT_DECISION,
@@ -78,10 +78,16 @@ def drift_report(
     model_version_id: str,
     data_fingerprint: str,
     options: DriftOptions,
+    range_counts: list[RangeCount] | None,
 ) -> tuple[Annotated[HTMLString, DRIFT_REPORT], Annotated[dict, DRIFT_DECISION]]:
-    """Evidently's drift report of the rows against the version's training data, and its decision."""
+    """Evidently's drift report of the rows against the version's training data, and its decision.
+
+    ``range_counts`` are the out-of-range counts of every partition of a large input, whose ``rows``
+    are only a sample; for a small input they are counted on ``rows``, which are all of them.
+    """
     check = check_against_version(
-        rows, load_contract(data_contract), preprocess_pipeline, reference, reference_artifact, options
+        rows, load_contract(data_contract), preprocess_pipeline, reference, reference_artifact, options,
+        None if range_counts is None else RangeCount.total(range_counts),
     )
     log_metadata(
         metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
@@ -91,8 +97,15 @@ def drift_report(
 
 @step
 def drift_gate(decision: dict) -> None:
-    """Refuse (QualityGateError, exit 3) when the drift report's tests say so."""
-    enforce(DriftDecision.from_dict(decision))
+    """Refuse (QualityGateError, exit 3) when the drift check says so, naming where its report is."""
+    enforce(DriftDecision.from_dict(decision), report_location(get_step_context().pipeline_run.id))
+
+
+@step
+def count_out_of_range(partition: Partition, data_contract: DataContract | dict, chunk_size: int) -> RangeCount:
+    """Rows of one partition outside the training values, per column: the drift gate counts all rows."""
+    contract = load_contract(data_contract)
+    return RangeCount.of_chunks(iter_partition_chunks(partition, chunk_size), contract)
 
 
 @step(enable_cache=False)

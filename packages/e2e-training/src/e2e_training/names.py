@@ -13,6 +13,8 @@ TRAINING_PIPELINE: Final = "e2e_training"
 
 # Artifacts of a training run besides the ones inference reads.
 TRAINING_DATA: Final = "training_data"
+# The contract as derived from the data, before training adds ranges and importance (data_contract).
+FEATURE_SCHEMA: Final = "feature_schema"
 TRAIN_SPLIT: Final = "train_split"
 HOLDOUT_SPLIT: Final = "holdout_split"
 MODEL_CANDIDATE: Final = "model_candidate"
@@ -27,9 +29,15 @@ METADATA_MLFLOW_REGISTRY_VERSION: Final = "mlflow_registry_version"
 METADATA_SELECTION: Final = "model_selection"
 # How the holdout was drawn, so later versions compare on unseen rows.
 METADATA_SPLIT: Final = "split"
+# Keys of the metrics metadata (and of the evaluation artifact) besides the data sets "train" and "holdout".
+METRICS_METRIC: Final = "metric"
+METRICS_BASELINE: Final = "baseline"
+METRICS_QUALITY_GATES: Final = "quality_gates"
 
 # Metadata of a model candidate artifact: how it scored in cross-validation on the train split.
 METADATA_CV_SCORE: Final = "cv_score"
 METADATA_CV_SCORE_STD: Final = "cv_score_std"
+# The metric (--metric) the candidate was cross-validated on; cv_score is in its units.
+METADATA_CV_METRIC: Final = "cv_metric"
 METADATA_MODEL_FAMILY: Final = "model_family"
 METADATA_HYPERPARAMETERS: Final = "hyperparameters"

@@ -14,6 +14,7 @@ from e2e_training.settings import (
     SplitOptions,
 )
 from e2e_training.steps import (
+    describe_features,
     evaluate_model,
     load_data,
     notify_success,
@@ -46,16 +47,16 @@ def training_pipeline(
     notify_on_success: bool,
 ) -> None:
     """Load, split, preprocess, search each model family, select, train, evaluate, promote, notify."""
-    training_data, data_contract = load_data(data_options, data_fingerprint)
-    train_split, holdout_split = split_data(training_data, data_contract, split_options)
+    training_data, feature_schema = load_data(data_options, data_fingerprint)
+    train_split, holdout_split = split_data(training_data, feature_schema, split_options)
     dataset_trn, dataset_tst, preprocess_pipeline, _ = preprocess_data(
-        train_split, holdout_split, data_contract, preprocessing
+        train_split, holdout_split, feature_schema, preprocessing
     )
     candidates = [
         search_model_family(
             train_split,
             preprocess_pipeline,
-            data_contract,
+            feature_schema,
             family_name,
             family,
             search_options,
@@ -64,7 +65,8 @@ def training_pipeline(
         for family_name, family in search_options.families().items()
     ]
     selected = select_model(candidates)
-    model = train_model(dataset_trn, selected, data_contract)
+    model = train_model(dataset_trn, selected, feature_schema)
+    data_contract = describe_features(feature_schema, train_split, holdout_split, preprocess_pipeline, model)
     evaluation = evaluate_model(model, dataset_trn, dataset_tst, data_contract, split_options, gates, promotion)
     decision = promote_model(model, preprocess_pipeline, holdout_split, data_contract, evaluation, split_options, promotion)
     if notify_on_success:

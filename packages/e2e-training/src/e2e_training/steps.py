@@ -24,7 +24,20 @@ from e2e_common import contract
 from e2e_common.notify import notify
 from e2e_common.registry import version_at_stage_or_none
 from e2e_common.schemas import DataContract
-from e2e_training import data, evaluate, names, preprocess, promote, registry, report, search, split, tracking
+from e2e_training import (
+    data,
+    evaluate,
+    names,
+    preprocess,
+    profile,
+    promote,
+    registry,
+    report,
+    screening,
+    search,
+    split,
+    tracking,
+)
 from e2e_training.settings import (
     DataOptions,
     GateOptions,
@@ -50,6 +63,8 @@ CACHE_POLICY = CachePolicy(
         data,
         split,
         preprocess,
+        profile,
+        screening,
         search,
         e2e_common.data,
         e2e_common.preprocessing,
@@ -64,9 +79,9 @@ def load_data(
     options: DataOptions, data_fingerprint: str
 ) -> tuple[
     Annotated[pd.DataFrame, ArtifactConfig(name=names.TRAINING_DATA)],
-    Annotated[DataContract, ArtifactConfig(name=contract.DATA_CONTRACT)],
+    Annotated[DataContract, ArtifactConfig(name=names.FEATURE_SCHEMA)],
 ]:
-    """Read the training rows and derive their data contract (``data_fingerprint`` keys the cache)."""
+    """Read the training rows and derive their contract (``data_fingerprint`` keys the cache)."""
     frame, rules = data.load_checked(options, data_fingerprint)
     return frame, rules
 
@@ -115,7 +130,7 @@ def search_model_family(
     features, target = preprocess.features_and_target(train_split, data_contract)
     candidate = search.search_family(family_name, family, features, target, preprocess_pipeline, options)
     log_metadata(metadata=candidate.score.as_metadata(), infer_artifact=True)
-    logger.info("%s: cv %s %.4f", family_name, options.cv_scoring, candidate.score.cv_score)
+    logger.info("%s: cv %s %.4f", family_name, options.metric, candidate.score.cv_score)
     return candidate.estimator
 
 
@@ -149,6 +164,18 @@ def train_model(
     return fitted.model
 
 
+@step(cache_policy=CACHE_POLICY)
+def describe_features(
+    feature_schema: DataContract,
+    train_split: pd.DataFrame,
+    holdout_split: pd.DataFrame,
+    preprocess_pipeline: Pipeline,
+    model: ClassifierMixin,
+) -> Annotated[DataContract, ArtifactConfig(name=contract.DATA_CONTRACT)]:
+    """The data contract inference reads: the schema plus each feature's training range and importance."""
+    return profile.complete_contract(feature_schema, train_split, holdout_split, preprocess_pipeline, model)
+
+
 @step(enable_cache=False)
 def evaluate_model(
     model: ClassifierMixin,
@@ -159,17 +186,17 @@ def evaluate_model(
     gates: GateOptions,
     promotion: PromotionOptions,
 ) -> Annotated[dict, ArtifactConfig(name=names.EVALUATION)]:
-    """Train and holdout metrics in MLflow and the model version; the accuracy gates."""
+    """Train, holdout and baseline metrics in MLflow and the model version; the quality gates."""
     version_number = get_step_context().model_version.number
     assessment = evaluate.assess(
         model, dataset_trn, dataset_tst, data_contract, split_options, gates, promotion, version_number
     )
-    tracking.log_metrics(assessment.metrics)
+    tracking.log_metrics(assessment.tracked)
     log_metadata(metadata=assessment.metadata, infer_model=True)
     if assessment.refusal is not None:
         raise assessment.refusal
-    for warning in assessment.warnings:
-        logger.info("quality gate: %s", warning)
+    for failure in assessment.failures:
+        logger.info("quality gate: %s", failure)
     return assessment.metrics
 
 
@@ -183,14 +210,21 @@ def promote_model(
     split_options: SplitOptions,
     options: PromotionOptions,
 ) -> Annotated[dict, ArtifactConfig(name=names.PROMOTION_DECISION)]:
-    """Compare with the version at the stage on the same unseen rows; promote in the MCP and MLflow."""
+    """Unless a quality gate refused the model: check the version at the stage has a compatible data
+    contract, compare with it on the same unseen rows, promote in the MCP and MLflow."""
     context = get_step_context()
     model_name, this_version = context.model.name, context.model_version
-    current = version_at_stage_or_none(model_name, options.target_env)
-    decision = promote.decide_against_stage(
-        options, split_options, preprocess_pipeline, model, this_version.number, current, holdout_split,
-        data_contract.target,
-    )
+    failures = evaluate.gate_failures_of(evaluation)
+    if failures:
+        holdout_score = evaluation.get(evaluate.HOLDOUT, {}).get(options.metric)
+        decision = promote.refused_by_gates(options, this_version.number, holdout_score, failures)
+    else:
+        current = version_at_stage_or_none(model_name, options.target_env)
+        promote.check_comparable(model_name, options, data_contract, current)
+        decision = promote.decide_against_stage(
+            options, split_options, preprocess_pipeline, model, this_version.number, current, holdout_split,
+            data_contract.target,
+        )
     if decision.promoted:
         promote.promote_version(model_name, this_version.id, options.target_env)
     log_metadata(metadata={names.METADATA_PROMOTION: decision.as_metadata()}, infer_model=True)

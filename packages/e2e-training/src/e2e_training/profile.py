@@ -1,0 +1,73 @@
+"""What the drift gate needs to know about the features, learned at training.
+
+Each numeric feature's range on the train split, and each feature's share of the model's
+permutation importance on the holdout, measured on the raw input columns (the version's own
+preprocessing and model together), so one drifted column that carries most of the signal weighs
+more than several that carry none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+
+from e2e_common.schemas import DataContract, FeatureKind
+
+IMPORTANCE_REPEATS = 5
+IMPORTANCE_MAX_ROWS = 5_000
+IMPORTANCE_SEED = 0
+
+
+def numeric_ranges(train: pd.DataFrame, contract: DataContract) -> dict[str, tuple[float, float]]:
+    """Minimum and maximum of each numeric feature on the train rows (missing values ignored)."""
+    features = contract.validate(train).features
+    ranges = {}
+    for name in contract.columns_of_kind(FeatureKind.NUMERIC):
+        values = features[name].dropna()
+        if not values.empty:
+            ranges[name] = (float(values.min()), float(values.max()))
+    return ranges
+
+
+def feature_importance(
+    preprocess: Pipeline, model: object, holdout: pd.DataFrame, contract: DataContract
+) -> dict[str, float]:
+    """Permutation importance of each raw feature on the holdout, clipped at 0, summing to 1.
+
+    When no feature matters (every permutation leaves the score as it is), each gets an equal share.
+    """
+    rows = holdout if len(holdout) <= IMPORTANCE_MAX_ROWS else holdout.sample(IMPORTANCE_MAX_ROWS, random_state=0)
+    scored = Pipeline([("preprocess", preprocess), ("model", model)])
+    result = permutation_importance(
+        scored,
+        rows[contract.feature_names],
+        rows[contract.target],
+        n_repeats=IMPORTANCE_REPEATS,
+        random_state=IMPORTANCE_SEED,
+    )
+    means = np.clip(np.nan_to_num(result.importances_mean), 0.0, None)
+    if means.sum() <= 0:
+        means = np.ones(len(contract.feature_names))
+    shares = means / means.sum()
+    return {name: float(share) for name, share in zip(contract.feature_names, shares, strict=True)}
+
+
+def complete_contract(
+    contract: DataContract, train: pd.DataFrame, holdout: pd.DataFrame, preprocess: Pipeline, model: object
+) -> DataContract:
+    """The data contract with each feature's training range and importance: what inference reads."""
+    ranges = numeric_ranges(train, contract)
+    importance = feature_importance(preprocess, model, holdout, contract)
+    features = [
+        spec.model_copy(
+            update={
+                "minimum": ranges.get(spec.name, (None, None))[0],
+                "maximum": ranges.get(spec.name, (None, None))[1],
+                "importance": importance[spec.name],
+            }
+        )
+        for spec in contract.features
+    ]
+    return contract.model_copy(update={"features": features})
