@@ -59,3 +59,21 @@ def test_fitted_pipeline_survives_pickling(contract, training):
     again = pickle.loads(pickle.dumps(pipeline))
     np.testing.assert_array_equal(again.transform(training).to_numpy(), pipeline.transform(training).to_numpy())
 
+
+def test_max_categories_bounds_the_one_hot_columns_and_groups_rare_levels():
+    levels = [f"city{i:02d}" for i in range(12)]
+    # city00 the most frequent, then city01, ...: 12 levels, most of them rare.
+    values = [level for rank, level in enumerate(levels) for _ in range(12 - rank)]
+    training = pd.DataFrame({"city": values, "label": [i % 2 for i in range(len(values))]})
+    contract = DataContract.from_frame(training, target="label")
+    pipeline = build_preprocess_pipeline(contract, max_categories=4).fit(training)
+    out = pipeline.transform(pd.DataFrame({"city": ["city00", "city11", "nowhere"]}))
+    assert list(out.columns) == ["city_city00", "city_city01", "city_city02", "city_infrequent_sklearn"]
+    assert out.to_numpy().tolist() == [[1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
+
+
+def test_max_categories_leaves_a_column_with_fewer_levels_as_it_is(contract, training):
+    bounded = build_preprocess_pipeline(contract, max_categories=50).fit(training)
+    unbounded = build_preprocess_pipeline(contract).fit(training)
+    assert list(bounded.transform(training).columns) == list(unbounded.transform(training).columns)
+

@@ -1,3 +1,5 @@
+import datetime
+
 import pandas as pd
 import pytest
 
@@ -55,9 +57,45 @@ def test_single_class_target_is_refused(training):
         DataContract.from_frame(training.assign(label="a"), target="label")
 
 
-def test_datetime_feature_is_refused(training):
-    with pytest.raises(DataError, match="column 'when' has dtype datetime64"):
+def test_datetime_feature_is_refused_naming_the_column_and_what_to_do(training):
+    with pytest.raises(DataError, match=r"column 'when' holds dates \(dtype datetime64\[.*--drop-columns"):
         DataContract.from_frame(training.assign(when=pd.Timestamp("2024-01-01")), target="label")
+
+
+@pytest.mark.parametrize(
+    ("values", "held"),
+    [
+        (["2024-01-31", "2024-02-01", None, "2023-12-31"], "dates as text"),
+        (["2024-01-31 08:00", "2024-02-01T09:30:00Z", "2024-02-02 10:00:00.5", "2024-02-03"], "dates as text"),
+        ([datetime.date(2024, 1, day) for day in (1, 2, 3, 4)], "dates"),
+        (pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]).tz_localize("UTC"), "dates"),
+    ],
+)
+def test_dates_as_text_or_objects_are_refused_not_read_as_categories(training, values, held):
+    with pytest.raises(DataError, match=f"column 'when' holds {held}"):
+        DataContract.from_frame(training.assign(when=list(values)), target="label")
+
+
+def test_text_that_is_not_only_dates_is_a_categorical(training):
+    contract = DataContract.from_frame(training.assign(when=["2024-01-31", "soon", None, "2024-02-01"]), "label")
+    assert contract.feature("when").kind is FeatureKind.CATEGORICAL
+
+
+def test_excluded_columns_are_recorded_and_not_features(training):
+    contract = DataContract.from_frame(training, target="label", excluded_columns={"count": "identifier"})
+    assert "count" not in contract.feature_names
+    assert contract.excluded_columns == {"count": "identifier"}
+    again = DataContract.model_validate_json(contract.model_dump_json())
+    assert again.excluded_columns == {"count": "identifier"}
+    rows = training.drop(columns="label")
+    assert list(contract.validate(rows).features.columns) == contract.feature_names
+    assert list(contract.validate(rows.drop(columns="count")).features.columns) == contract.feature_names
+
+
+def test_no_feature_left_names_the_excluded_columns(training):
+    excluded = {"size": "all missing", "count": "identifier", "color": "constant", "member": "constant"}
+    with pytest.raises(DataError, match=r"no feature columns besides the target 'label'; left out: size \(all missing\)"):
+        DataContract.from_frame(training, target="label", excluded_columns=excluded)
 
 
 def test_validate_names_every_missing_column(contract, training):

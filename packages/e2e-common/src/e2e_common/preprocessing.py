@@ -36,10 +36,15 @@ class ContractCaster(TransformerMixin, BaseEstimator):
         return self.contract.feature_names if self.contract is not None else []
 
 
-def build_preprocess_pipeline(contract: DataContract, normalize: bool = True) -> Pipeline:
+def build_preprocess_pipeline(
+    contract: DataContract, normalize: bool = True, max_categories: int | None = None
+) -> Pipeline:
     """An unfitted Pipeline: contract check, imputation, optional MinMax scaling, one-hot encoding.
 
     Unknown categories are encoded as all zeros; the output is a DataFrame with stable names.
+    ``max_categories`` bounds the one-hot columns of each categorical: its ``max_categories - 1``
+    most frequent levels on the train rows, and one column ``<name>_infrequent_sklearn`` for the
+    others (None: one column per level).
     """
     numeric = contract.columns_of_kind(FeatureKind.NUMERIC)
     boolean = contract.columns_of_kind(FeatureKind.BOOLEAN)
@@ -61,7 +66,12 @@ def build_preprocess_pipeline(contract: DataContract, normalize: bool = True) ->
         encode = Pipeline(
             [
                 ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
-                ("one_hot", OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype="float64")),
+                (
+                    "one_hot",
+                    OneHotEncoder(
+                        handle_unknown="ignore", sparse_output=False, dtype="float64", max_categories=max_categories
+                    ),
+                ),
             ]
         )
         transformers.append(("categorical", encode, categorical))

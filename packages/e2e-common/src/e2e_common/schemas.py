@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -17,6 +18,8 @@ ClassLabel = StrictBool | StrictInt | StrictFloat | StrictStr
 
 _TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+# Text read as dates (refused as a feature): an ISO 8601 date, optionally with a time and offset.
+ISO_DATE_TEXT = r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\s*"
 
 
 class FeatureKind(str, Enum):
@@ -82,8 +85,13 @@ class DataContract(BaseModel):
         return [spec.name for spec in self.features if spec.kind == kind]
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, target: str) -> DataContract:
-        """Derive the contract from a training DataFrame (features and target)."""
+    def from_frame(
+        cls, frame: pd.DataFrame, target: str, excluded_columns: Mapping[str, str] | None = None
+    ) -> DataContract:
+        """Derive the contract from a training DataFrame (features and target).
+
+        ``excluded_columns`` (column -> reason) are left out of the features and recorded.
+        """
         if frame.empty:
             raise DataError("the training data has no rows")
         if target not in frame.columns:
@@ -99,10 +107,18 @@ class DataContract(BaseModel):
                 f"target column '{target}' has {len(classes)} class"
                 f"{'' if len(classes) == 1 else 'es'}; a classifier needs at least two"
             )
-        features = [_feature_spec(str(name), frame[name]) for name in frame.columns if name != target]
+        excluded = {str(name): reason for name, reason in (excluded_columns or {}).items()}
+        features = [
+            _feature_spec(str(name), frame[name])
+            for name in frame.columns
+            if name != target and str(name) not in excluded
+        ]
         if not features:
-            raise DataError(f"no feature columns besides the target '{target}'")
-        return cls(features=features, target=target, classes=classes)
+            left_out = ", ".join(f"{name} ({reason})" for name, reason in excluded.items())
+            raise DataError(
+                f"no feature columns besides the target '{target}'" + (f"; left out: {left_out}" if left_out else "")
+            )
+        return cls(features=features, target=target, classes=classes, excluded_columns=excluded)
 
     def check_supported(self) -> None:
         """Raise DataError when this package cannot read this contract version."""
@@ -187,11 +203,13 @@ def _feature_spec(name: str, column: pd.Series) -> FeatureSpec:
         return FeatureSpec(name=name, kind=FeatureKind.BOOLEAN, dtype=dtype)
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
         return FeatureSpec(name=name, kind=FeatureKind.NUMERIC, dtype=dtype)
-    if (
-        pd.api.types.is_datetime64_any_dtype(column)
-        or pd.api.types.is_timedelta64_dtype(column)
-        or pd.api.types.is_complex_dtype(column)
-    ):
+    held = _dates_held(column)
+    if held is not None:
+        raise DataError(
+            f"column '{name}' holds {held}, which are not turned into features; "
+            "add numeric columns of its parts (e.g. year, month, day of week) or drop it with --drop-columns"
+        )
+    if pd.api.types.is_timedelta64_dtype(column) or pd.api.types.is_complex_dtype(column):
         raise DataError(
             f"column '{name}' has dtype {dtype}, which is not supported; "
             "convert it to numbers or text, or drop it with --drop-columns"
@@ -202,6 +220,24 @@ def _feature_spec(name: str, column: pd.Series) -> FeatureSpec:
     return FeatureSpec(
         name=name, kind=FeatureKind.CATEGORICAL, dtype=dtype, categories=sorted(values.unique().tolist())
     )
+
+
+def _dates_held(column: pd.Series) -> str | None:
+    """What dates ``column`` holds, if it does: a datetime dtype, date or datetime objects (a Parquet
+    ``date`` column), or text whose every value is an ISO 8601 date (``2024-01-31``, ``2024-01-31 08:00``)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return f"dates (dtype {column.dtype})"
+    values = column.dropna()
+    if values.empty or pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return None
+    for part in (values.head(1000), values):
+        inferred = pd.api.types.infer_dtype(part, skipna=True)
+        if inferred in ("datetime", "datetime64", "date"):
+            continue
+        if inferred != "string" or not part.astype(str).str.fullmatch(ISO_DATE_TEXT).all():
+            return None
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    return "dates" if inferred in ("datetime", "datetime64", "date") else "dates as text"
 
 
 def _is_boolean_text(column: pd.Series) -> bool:
