@@ -45,11 +45,15 @@ def check_file(options: DataOptions) -> None:
 
 
 def derive_contract(frame: pd.DataFrame, target: str, drop_columns: Sequence[str] = ()) -> DataContract:
-    """The data contract of the columns kept; DataError when no classifier can be trained on them."""
+    """The data contract of the columns kept, identifiers, constant and all-missing columns recorded as
+    excluded (``e2e_training.screening``); DataError when no classifier can be trained on them."""
     from e2e_common.schemas import DataContract
+    from e2e_training.screening import screen_columns
 
     check_columns(list(frame.columns), target, drop_columns)
-    return DataContract.from_frame(frame.drop(columns=list(drop_columns)), target)
+    kept = frame.drop(columns=list(drop_columns))
+    excluded = {item.column: item.reason for item in screen_columns(kept, target)}
+    return DataContract.from_frame(kept, target, excluded_columns=excluded)
 
 
 def load_checked(options: DataOptions, expected_fingerprint: str) -> tuple[pd.DataFrame, DataContract]:

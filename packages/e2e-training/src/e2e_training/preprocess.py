@@ -14,7 +14,9 @@ DRIFT_REFERENCE_SEED = 42
 
 def fit_preprocessing(train: pd.DataFrame, contract: DataContract, options: PreprocessingOptions) -> Pipeline:
     """e2e_common's preprocessing, fitted on the train rows only."""
-    pipeline = build_preprocess_pipeline(contract, normalize=not options.no_normalize)
+    pipeline = build_preprocess_pipeline(
+        contract, normalize=not options.no_normalize, max_categories=options.max_categories
+    )
     return pipeline.fit(train[contract.feature_names])
 
 

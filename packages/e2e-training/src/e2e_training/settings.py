@@ -130,6 +130,12 @@ class PreprocessingOptions(Section):
     help_group = DATA_GROUP
 
     no_normalize: bool = option(False, "Leave numeric features unscaled instead of scaling them to [0, 1].")
+    max_categories: int = option(
+        50,
+        "Most one-hot columns per categorical feature: a column with more levels keeps its most frequent ones "
+        "and groups the others as one infrequent level.",
+        ge=2,
+    )
     drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
 
 
