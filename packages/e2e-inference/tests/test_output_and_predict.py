@@ -102,3 +102,15 @@ def test_score_chunk_passes_the_id_column_through_and_scores_unseen_categories()
     assert set(predictions[PREDICTED_CLASS_COLUMN]) <= {"high", "low", "mid"}
     with pytest.raises(DataError, match="id column 'nope'"):
         score_chunk(rows, preprocess, model, model_name="m", model_version="3", id_column="nope")
+
+
+def test_the_default_id_column_is_a_recorded_identifier_the_rows_carry():
+    from e2e_inference.columns import default_id_column
+
+    excluded = {"notes": "all missing", "row": "identifier", "customer_id": "identifier"}
+    assert default_id_column(excluded, ["x", "notes", "customer_id", "row"]) == "row"
+    assert default_id_column(excluded, ["x", "customer_id"]) == "customer_id"
+    assert default_id_column(excluded, ["x", "notes"]) is None
+    assert default_id_column({}, ["x", "row"]) is None
+    # A name the predictions use is never taken by default.
+    assert default_id_column({PREDICTED_CLASS_COLUMN: "identifier"}, [PREDICTED_CLASS_COLUMN]) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from e2e_common.errors import DataError
 from e2e_inference.names import (
@@ -25,3 +25,19 @@ def check_id_column(id_column: str | None, columns: Sequence[str], source: str) 
         raise DataError(
             f"{source}: id column '{id_column}' has the name of a column of the predictions; rename it in the file"
         )
+
+
+# The reason e2e-train records for an identifier column in the data contract's excluded_columns.
+IDENTIFIER_REASON = "identifier"
+
+
+def default_id_column(excluded_columns: Mapping[str, str], columns: Sequence[str]) -> str | None:
+    """The id column when --id-column is not given: the first column the data contract recorded as an
+    identifier that the rows carry (and that no column of the predictions is named), else None."""
+    for name, reason in excluded_columns.items():
+        if reason != IDENTIFIER_REASON or name not in columns:
+            continue
+        if name in PREDICTION_COLUMNS or name.startswith(PROBABILITY_COLUMN_PREFIX):
+            continue
+        return name
+    return None
