@@ -66,7 +66,7 @@ for family, spec in config["search_space"].items():
         {name: distribution(values) for name, values in spec["search"].items()},
         n_iter=config["n_iter"],
         cv=config["cv_folds"],
-        scoring=config["cv_scoring"],
+        scoring="accuracy",  # e2e-train's default --metric
         n_jobs=-1,
         random_state=config["random_state"],
     ).fit(x_train, train["target"])

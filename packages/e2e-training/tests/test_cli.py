@@ -28,6 +28,13 @@ SPEC_FLAGS = [
     "--min-test-accuracy",
     "--fail-on-accuracy-quality-gates",
     "--debug",
+    # added since the first contract
+    "--metric",
+    "--min-improvement",
+    "--baseline-margin",
+    "--min-train-score",
+    "--min-test-score",
+    "--fail-on-quality-gates",
 ]
 
 
@@ -81,6 +88,7 @@ BAD_INPUT = {
     "test size out of range": (lambda d: ["--test-size", "1.5"], "setting 'test_size'"),
     "unknown promotion mode": (lambda d: ["--promotion", "best"], "setting 'promotion'"),
     "unknown stage": (lambda d: ["--target-env", "prod"], "setting 'target_env'"),
+    "unknown metric": (lambda d: ["--metric", "f1"], "setting 'metric'"),
     "unknown option": (lambda d: ["--bogus"], "unrecognized arguments: --bogus"),
 }
 

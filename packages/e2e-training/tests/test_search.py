@@ -17,7 +17,7 @@ from e2e_training.settings import ModelFamily, SearchOptions
 
 
 def options(**values) -> SearchOptions:
-    return SearchOptions(**{"n_iter": 2, "cv_folds": 3, "cv_scoring": "accuracy", "random_state": 0, **values})
+    return SearchOptions(**{"n_iter": 2, "cv_folds": 3, "metric": "accuracy", "random_state": 0, **values})
 
 
 def test_selection_picks_the_best_cv_score_not_the_order():
@@ -30,6 +30,16 @@ def test_selection_picks_the_best_cv_score_not_the_order():
     assert select_best(list(reversed(candidates))) == 1
     selection = Selection.of(candidates, 1)
     assert selection.selected == "random_forest" and selection.candidates["decision_tree"] == 0.81
+
+
+def test_a_loss_selects_the_lowest_cv_score_and_stores_it_positive(separable):
+    losses = [CandidateScore("a", 0.30, metric="log_loss"), CandidateScore("b", 0.12, metric="log_loss")]
+    assert select_best(losses) == 1 and Selection.of(losses, 1).metric == "log_loss"
+    features, target, preprocess = separable
+    family = ModelFamily(estimator="sklearn.linear_model.LogisticRegression", search={"C": {"log": [0.1, 10]}})
+    candidate = search_family("linear", family, features, target, preprocess, options(metric="log_loss"))
+    assert 0 < candidate.score.cv_score < 0.3 and candidate.score.metric == "log_loss"
+    assert CandidateScore.from_metadata(candidate.score.as_metadata()) == candidate.score
 
 
 def test_ties_go_to_the_steadier_candidate_then_the_name():
@@ -79,8 +89,8 @@ def test_search_space_problems_name_the_setting():
         check_search(options(search_space={"f": unknown_parameter}), target)
     with pytest.raises(UsageError, match="is not a classifier"):
         check_search(options(search_space={"f": ModelFamily(estimator="sklearn.linear_model.LinearRegression")}), target)
-    with pytest.raises(UsageError, match="setting 'cv_scoring'"):
-        check_search(options(cv_scoring="no_such_score"), target)
+    with pytest.raises(ValueError, match="metric"):
+        options(metric="no_such_score")
     with pytest.raises(DataError, match="class 'b' has only 1 row"):
         check_search(options(), pd.Series(["a"] * 10 + ["b"]))
 

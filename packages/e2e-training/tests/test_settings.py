@@ -8,7 +8,10 @@ from e2e_training.settings import TrainingSettings, package_defaults
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in ("E2E_MIN_TEST_ACCURACY", "E2E_N_ITER", "E2E_CONFIG", "E2E_TARGET_ENV", "E2E_DROP_COLUMNS"):
+    for name in (
+        "E2E_MIN_TEST_ACCURACY", "E2E_MIN_TEST_SCORE", "E2E_N_ITER", "E2E_CONFIG", "E2E_TARGET_ENV", "E2E_DROP_COLUMNS",
+        "E2E_FAIL_ON_QUALITY_GATES", "E2E_FAIL_ON_ACCURACY_QUALITY_GATES", "E2E_METRIC", "E2E_MIN_IMPROVEMENT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -24,14 +27,58 @@ def test_defaults_come_from_the_packaged_config():
 
 def test_flag_beats_environment_beats_config_file_beats_default(tmp_path, monkeypatch):
     config = tmp_path / "train.yaml"
-    config.write_text("min_test_accuracy: 0.5\nn_iter: 3\n")
-    assert TrainingSettings.from_cli([]).min_test_accuracy == 0.9
+    config.write_text("min_test_score: 0.5\nn_iter: 3\n")
+    assert TrainingSettings.from_cli([]).min_test_score is None
     from_file = TrainingSettings.from_cli(["--config", str(config)])
-    assert (from_file.min_test_accuracy, from_file.n_iter) == (0.5, 3)
-    monkeypatch.setenv("E2E_MIN_TEST_ACCURACY", "0.6")
-    assert TrainingSettings.from_cli(["--config", str(config)]).min_test_accuracy == 0.6
-    flagged = TrainingSettings.from_cli(["--config", str(config), "--min-test-accuracy", "0.7"])
-    assert flagged.min_test_accuracy == 0.7 and flagged.n_iter == 3
+    assert (from_file.min_test_score, from_file.n_iter) == (0.5, 3)
+    monkeypatch.setenv("E2E_MIN_TEST_SCORE", "0.6")
+    assert TrainingSettings.from_cli(["--config", str(config)]).min_test_score == 0.6
+    flagged = TrainingSettings.from_cli(["--config", str(config), "--min-test-score", "0.7"])
+    assert flagged.min_test_score == 0.7 and flagged.n_iter == 3
+
+
+def test_gates_are_off_but_the_baseline_margin_and_the_metric_have_defaults():
+    settings = TrainingSettings.from_cli([])
+    assert (settings.min_train_score, settings.min_test_score, settings.fail_on_quality_gates) == (None, None, False)
+    assert (settings.metric, settings.baseline_margin, settings.min_improvement) == ("accuracy", 0.05, 0.0)
+    assert "cv_scoring" not in package_defaults()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        (["--fail-on-quality-gates"], {}, ""),
+        (["--fail-on-accuracy-quality-gates"], {}, ""),
+        ([], {"E2E_FAIL_ON_QUALITY_GATES": "true"}, ""),
+        ([], {"E2E_FAIL_ON_ACCURACY_QUALITY_GATES": "true"}, ""),
+        ([], {}, "fail_on_accuracy_quality_gates: true\n"),
+        ([], {}, "fail_on_quality_gates: true\n"),
+    ],
+)
+def test_renamed_settings_keep_their_old_flag_variable_and_yaml_key(given, tmp_path, monkeypatch):
+    argv, environment, yaml_text = given
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if yaml_text:
+        (tmp_path / "train.yaml").write_text(yaml_text)
+        argv = [*argv, "--config", str(tmp_path / "train.yaml")]
+    assert TrainingSettings.from_cli(argv).fail_on_quality_gates is True
+
+
+def test_the_old_accuracy_floors_are_the_score_floors(monkeypatch):
+    settings = TrainingSettings.from_cli(["--min-train-accuracy", "0.8", "--metric", "balanced_accuracy"])
+    assert settings.min_train_score == 0.8 and settings.metric == "balanced_accuracy"
+    monkeypatch.setenv("E2E_MIN_TEST_ACCURACY", "0.75")
+    assert TrainingSettings.from_cli([]).min_test_score == 0.75
+    unprefixed = "FAIL_ON_QUALITY_GATES"
+    monkeypatch.setenv(unprefixed, "true")
+    assert TrainingSettings.from_cli([]).fail_on_quality_gates is False
+
+
+@pytest.mark.parametrize(("argv", "setting"), [(["--metric", "f1"], "metric"), (["--min-improvement", "-1"], "min_improvement")])
+def test_invalid_metric_settings_name_the_setting(argv, setting):
+    with pytest.raises(UsageError, match=f"setting '{setting}'"):
+        TrainingSettings.from_cli(argv)
 
 
 def test_a_search_space_in_the_config_file_replaces_the_default(tmp_path):

@@ -1,7 +1,8 @@
 """``e2e-train`` end to end on the session's ZenML store, with real MLflow.
 
-The runs build on each other: the default model (version 1), a much weaker one that is not
-promoted, the weak one again with ``--promotion latest``, and a run refused by the accuracy gate.
+The runs build on each other: the default model (version 1), a much weaker one on the same
+columns (a decision stump) that is not promoted, the stump again with ``--promotion latest``, and a
+run refused by an absolute floor (``--min-test-accuracy``, the old name of ``--min-test-score``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from e2e_common import contract
 from e2e_common.data import default_inference_data
@@ -17,7 +19,7 @@ from e2e_training import names
 
 pytestmark = pytest.mark.slow  # every test runs e2e-train and its pipeline
 
-WEAK_FEATURE = "mean fractal dimension"
+STUMP = {"estimator": "sklearn.tree.DecisionTreeClassifier", "params": {"max_depth": 1}}
 
 
 def model_version(number: int, model_name: str = contract.DEFAULT_MODEL_NAME):
@@ -39,20 +41,22 @@ def printed(result, label: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def weak_columns() -> str:
-    from sklearn.datasets import load_breast_cancer
-
-    return ",".join(name for name in load_breast_cancer().feature_names if name != WEAK_FEATURE)
-
-
-@pytest.fixture(scope="module")
-def weak_run(first_run, run_train, weak_columns):
-    return run_train("--no-hp-tuning", "--drop-columns", weak_columns)
+def stump_config(tmp_path_factory, tiny_config):
+    """The tiny config whose --no-hp-tuning model is a decision stump: weaker than version 1, better
+    than the majority class, on the same columns (so the versions are comparable)."""
+    path = tmp_path_factory.mktemp("config") / "stump.yaml"
+    path.write_text(yaml.safe_dump({**yaml.safe_load(tiny_config.read_text()), "no_hp_tuning_model": STUMP}))
+    return path
 
 
 @pytest.fixture(scope="module")
-def latest_run(weak_run, run_train, weak_columns):
-    return run_train("--no-hp-tuning", "--drop-columns", weak_columns, "--promotion", "latest", "--notify-on-success")
+def weak_run(first_run, run_train, stump_config):
+    return run_train("--no-hp-tuning", config=stump_config)
+
+
+@pytest.fixture(scope="module")
+def latest_run(weak_run, run_train, stump_config):
+    return run_train("--no-hp-tuning", "--promotion", "latest", "--notify-on-success", config=stump_config)
 
 
 def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, staged_version):
@@ -91,6 +95,10 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
 
     metadata = version.run_metadata
     assert metadata[names.METADATA_METRICS]["holdout"]["accuracy"] > 0.85
+    assert metadata[names.METADATA_METRICS]["metric"] == "accuracy"
+    assert metadata[names.METADATA_METRICS]["quality_gates"]["passed"] is True
+    assert printed(first_run, "Metric").startswith("accuracy (higher is better)")
+    assert printed(first_run, "Quality gates").startswith("passed: holdout accuracy")
     assert {"accuracy", "f1", "roc_auc"} <= set(metadata[names.METADATA_METRICS]["train"])
     assert metadata[names.METADATA_SPLIT]["holdout_fraction"] == 0.2
     assert metadata[names.METADATA_PROMOTION]["promoted"] is True
@@ -118,13 +126,13 @@ def test_a_much_weaker_model_is_not_promoted_and_the_output_says_why(weak_run, s
     assert staged_version() == 1
     decision = printed(weak_run, "Promotion")
     assert decision.startswith("not promoted to staging: holdout accuracy")
-    assert "is below" in decision and "of version 1 on the same" in decision
+    assert "is worse than" in decision and "of version 1, on the same" in decision
+    assert printed(weak_run, "Quality gates").startswith("passed")
     assert "version 1 at staging" in weak_run.stdout
     promotion = model_version(2).run_metadata[names.METADATA_PROMOTION]
     assert promotion["promoted"] is False and promotion["new_score"] < promotion["current_score"]
     assert promotion["compared_rows"] == model_version(1).run_metadata[names.METADATA_SPLIT]["holdout_rows"]
-    contract_v2 = DataContract.model_validate(model_version(2).get_artifact(contract.DATA_CONTRACT).load())
-    assert contract_v2.feature_names == [WEAK_FEATURE]
+    assert model_version(2).run_metadata[names.METADATA_SELECTION]["selected"] == "configured_model"
 
 
 def test_promotion_latest_promotes_and_is_never_served_from_cache(latest_run, staged_version):
@@ -145,22 +153,22 @@ def test_success_is_notified_with_the_decision_and_the_metrics(latest_run):
     assert "promoted to staging: --promotion latest" in notification
 
 
-def test_the_accuracy_gate_with_the_fail_flag_exits_3_and_changes_no_stage(
-    latest_run, run_train, staged_version, weak_columns
+def test_an_absolute_floor_by_its_old_names_with_the_fail_flag_exits_3_and_changes_no_stage(
+    latest_run, run_train, staged_version, stump_config
 ):
     before = staged_version()
     result = run_train(
         "--no-hp-tuning",
-        "--drop-columns",
-        weak_columns,
         "--min-test-accuracy",
         "0.99",
         "--fail-on-accuracy-quality-gates",
         "--no-cache",
+        config=stump_config,
     )
     assert result.returncode == 3, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: holdout accuracy")
+    assert "is below --min-test-score 0.99: not promoted" in lines[0]
     assert "Traceback" not in result.stdout + result.stderr
     assert staged_version() == before
     assert "failed in step 'evaluate_model': QualityGateError" in result.stdout

@@ -85,6 +85,7 @@ class E2ESettings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
+        env_prefix_target="all",  # a renamed setting's old name (a validation alias) is read as E2E_<OLD_NAME> too
         extra="forbid",
         cli_implicit_flags="toggle",
         cli_kebab_case=True,

@@ -1,18 +1,25 @@
-"""Accuracy, F1 and ROC AUC of a fitted classifier, and the accuracy quality gates."""
+"""Train and holdout metrics of a fitted classifier, the majority-class baseline, and the quality gates."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from sklearn.metrics import f1_score
 
 from e2e_common.contract import METADATA_CONTRACT_VERSION
 from e2e_common.errors import QualityGateError
 from e2e_common.schemas import DataContract
-from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, METADATA_SPLIT
+from e2e_training import metrics
+from e2e_training.names import (
+    METADATA_METRICS,
+    METADATA_PROMOTION,
+    METADATA_SPLIT,
+    METRICS_BASELINE,
+    METRICS_METRIC,
+    METRICS_QUALITY_GATES,
+)
 from e2e_training.preprocess import features_and_target
 from e2e_training.promote import refused_by_gates
 from e2e_training.settings import GateOptions, PromotionOptions, SplitOptions
@@ -20,6 +27,7 @@ from e2e_training.split import SplitInfo
 
 TRAIN = "train"
 HOLDOUT = "holdout"
+BASELINE_STRATEGY = "prior"  # metrics.baseline_score: the majority class, with the train shares as probabilities
 
 
 @dataclass(frozen=True)
@@ -44,49 +52,73 @@ def score(model: object, features: pd.DataFrame, target: pd.Series) -> Scores:
     else:
         f1 = f1_score(target, predicted, labels=classes, average="macro", zero_division=0)
     return Scores(
-        accuracy=float(accuracy_score(target, predicted)),
+        accuracy=metrics.score("accuracy", model, features, target),
         f1=float(f1),
         rows=len(target),
-        roc_auc=_roc_auc(model, features, target, classes),
+        roc_auc=metrics.score("roc_auc", model, features, target),
     )
 
 
-def _roc_auc(model: object, features: pd.DataFrame, target: pd.Series, classes: list) -> float | None:
-    if not hasattr(model, "predict_proba") or target.nunique() < 2:
-        return None
-    proba = model.predict_proba(features)
-    try:
-        if len(classes) == 2:
-            return float(roc_auc_score(np.asarray(target) == classes[1], proba[:, 1]))
-        return float(roc_auc_score(target, proba, multi_class="ovr", labels=classes))
-    except ValueError:
-        return None
+def _worse(metric: str, value: float | None, floor: float) -> bool:
+    return value is None or metrics.gain(metric, value, floor) < 0
 
 
-def accuracy_gate_failures(
-    train: Scores, holdout: Scores, min_train_accuracy: float, min_test_accuracy: float
+def gate_failures(
+    metric: str, train: float | None, holdout: float | None, baseline: float | None, gates: GateOptions
 ) -> list[str]:
-    """One sentence per accuracy below its minimum."""
+    """One sentence per quality gate the model fails, in ``metric``.
+
+    Always: the holdout score must beat the majority-class baseline's by more than
+    ``baseline_margin`` of the way to a perfect score. With ``min_train_score`` or ``min_test_score``:
+    the score on that data set must not be worse than the floor.
+    """
     failures = []
-    if train.accuracy < min_train_accuracy:
-        failures.append(
-            f"train accuracy {train.accuracy:.4f} is below --min-train-accuracy {min_train_accuracy}"
-        )
-    if holdout.accuracy < min_test_accuracy:
-        failures.append(
-            f"holdout accuracy {holdout.accuracy:.4f} is below --min-test-accuracy {min_test_accuracy}"
-        )
+    if holdout is None:
+        failures.append(f"holdout {metric} is not defined for this model and holdout")
+    elif baseline is not None:
+        required = metrics.required_score(metric, baseline, gates.baseline_margin)
+        if not metrics.better(metric, holdout, required):
+            failures.append(
+                f"holdout {metric} {holdout:.4f} does not beat the majority-class baseline's {baseline:.4f} "
+                f"by more than --baseline-margin {gates.baseline_margin} of the way to {metrics.metric(metric).perfect:g} "
+                f"(needs {'above' if metrics.metric(metric).higher_is_better else 'below'} {required:.4f})"
+            )
+    relation = "below" if metrics.metric(metric).higher_is_better else "above"
+    for name, value, floor, flag in (
+        (TRAIN, train, gates.min_train_score, "--min-train-score"),
+        (HOLDOUT, holdout, gates.min_test_score, "--min-test-score"),
+    ):
+        if floor is not None and value is not None and _worse(metric, value, floor):
+            failures.append(f"{name} {metric} {value:.4f} is {relation} {flag} {floor}")
     return failures
 
 
 @dataclass(frozen=True)
 class Assessment:
-    """Metrics on both data sets, the model-version metadata to log, and the gates' refusal if any."""
+    """Metrics on both data sets, the model-version metadata to log, and the gates' verdict.
 
-    metrics: dict[str, dict[str, Any]]
+    ``refusal`` is set when a gate failed and ``fail_on_quality_gates`` asks to exit 3; otherwise the
+    failures are in ``failures`` (and in the metrics' ``quality_gates``), and promotion is refused.
+    """
+
+    metrics: dict[str, Any]
     metadata: dict[str, Any]
     refusal: QualityGateError | None = None
-    warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def tracked(self) -> dict[str, dict[str, float]]:
+        """The numbers per data set, for MLflow: ``train``, ``holdout`` and ``baseline``."""
+        return {
+            name: {key: value for key, value in values.items() if isinstance(value, (int, float))}
+            for name, values in self.metrics.items()
+            if name in (TRAIN, HOLDOUT, METRICS_BASELINE)
+        }
+
+
+def gate_failures_of(evaluation: dict[str, Any]) -> list[str]:
+    """The quality gates' failures recorded in an evaluation (the ``metrics`` dict)."""
+    return list(evaluation.get(METRICS_QUALITY_GATES, {}).get("failures", []))
 
 
 def assess(
@@ -99,18 +131,39 @@ def assess(
     promotion: PromotionOptions,
     version_number: int,
 ) -> Assessment:
-    """Score the model on both preprocessed data sets and apply the accuracy gates."""
-    train = score(model, *features_and_target(dataset_trn, contract))
-    holdout = score(model, *features_and_target(dataset_tst, contract))
-    metrics = {TRAIN: train.as_metadata(), HOLDOUT: holdout.as_metadata()}
+    """Score the model and the majority-class baseline on both preprocessed data sets; apply the gates."""
+    metric = gates.metric
+    train_rows, holdout_rows = features_and_target(dataset_trn, contract), features_and_target(dataset_tst, contract)
+    train_metric = metrics.score(metric, model, *train_rows)
+    holdout_metric = metrics.score(metric, model, *holdout_rows)
+    baseline = metrics.baseline_score(metric, train_rows[1], holdout_rows[1])
+    failures = gate_failures(metric, train_metric, holdout_metric, baseline, gates)
+    train, holdout = score(model, *train_rows), score(model, *holdout_rows)
+    recorded = {
+        METRICS_METRIC: metric,
+        TRAIN: _with(train.as_metadata(), metric, train_metric),
+        HOLDOUT: _with(holdout.as_metadata(), metric, holdout_metric),
+        METRICS_BASELINE: _with({"strategy": BASELINE_STRATEGY}, metric, baseline),
+        METRICS_QUALITY_GATES: {
+            "passed": not failures,
+            "failures": failures,
+            "baseline_margin": gates.baseline_margin,
+            **({} if baseline is None else {"required": metrics.required_score(metric, baseline, gates.baseline_margin)}),
+        },
+    }
     metadata: dict[str, Any] = {
-        METADATA_METRICS: metrics,
+        METADATA_METRICS: recorded,
         METADATA_SPLIT: SplitInfo.of(split, train.rows, holdout.rows).as_metadata(),
         METADATA_CONTRACT_VERSION: contract.contract_version,
     }
-    failures = accuracy_gate_failures(train, holdout, gates.min_train_accuracy, gates.min_test_accuracy)
-    if not (failures and gates.fail_on_accuracy_quality_gates):
-        return Assessment(metrics, metadata, warnings=failures)
-    refused = refused_by_gates(promotion, version_number, holdout.accuracy, failures)
+    if not (failures and gates.fail_on_quality_gates):
+        return Assessment(recorded, metadata, failures=failures)
+    refused = refused_by_gates(promotion, version_number, holdout_metric, failures)
     metadata[METADATA_PROMOTION] = refused.as_metadata()
-    return Assessment(metrics, metadata, refusal=QualityGateError(f"{'; '.join(failures)}: not promoted"))
+    return Assessment(
+        recorded, metadata, refusal=QualityGateError(f"{'; '.join(failures)}: not promoted"), failures=failures
+    )
+
+
+def _with(values: dict[str, Any], metric: str, value: float | None) -> dict[str, Any]:
+    return values if value is None else {**values, metric: value}

@@ -1,4 +1,5 @@
-"""The promotion decision: the new version against the version at the target stage, on the same rows."""
+"""The promotion decision: the new version against the version at the target stage, on the same rows,
+in the metric users picked; and whether the two versions' data contracts can be compared at all."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
-from sklearn.metrics import accuracy_score
 
-from e2e_common.contract import MODEL, PREPROCESS_PIPELINE
-from e2e_common.errors import E2EError, one_line
-from e2e_training import registry
+from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
+from e2e_common.errors import DataError, E2EError, one_line
+from e2e_common.schemas import DataContract
+from e2e_training import metrics, registry
 from e2e_training.names import METADATA_MLFLOW_REGISTRY_VERSION, METADATA_SPLIT
 from e2e_training.settings import PromotionOptions, SplitOptions
 from e2e_training.split import SplitInfo, rows_held_out_by_both
 
-METRIC = "accuracy"
 LATEST = "latest"
+SHOWN_COLUMNS = 4
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class Scorer:
     model: Any
     holdout_fraction: float | None
 
-    def accuracy(self, rows: pd.DataFrame, target: str) -> float:
+    def score(self, rows: pd.DataFrame, target: str, metric: str) -> float | None:
         features = self.preprocess.transform(rows.drop(columns=[target]))
-        return float(accuracy_score(rows[target], self.model.predict(features)))
+        return metrics.score(metric, self.model, features, rows[target])
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,15 @@ class PromotionDecision:
         return {name: value for name, value in asdict(self).items() if value is not None}
 
 
-def compare(holdout: pd.DataFrame, target: str, new: Scorer, current: Scorer, current_version: int) -> Comparison:
-    """Score both versions on the holdout rows neither of them trained on."""
+def compare(
+    holdout: pd.DataFrame,
+    target: str,
+    new: Scorer,
+    current: Scorer,
+    current_version: int,
+    metric: str = metrics.DEFAULT_METRIC,
+) -> Comparison:
+    """Score both versions in ``metric`` on the holdout rows neither of them trained on."""
     note = None
     if current.holdout_fraction is None:
         rows = holdout
@@ -73,19 +81,31 @@ def compare(holdout: pd.DataFrame, target: str, new: Scorer, current: Scorer, cu
         rows = rows_held_out_by_both(holdout, new.holdout_fraction, current.holdout_fraction)
     if rows.empty:
         return Comparison(current_version, 0, problem="no holdout rows that neither version trained on")
-    new_score = new.accuracy(rows, target)
+    new_score = new.score(rows, target, metric)
     try:
-        current_score = current.accuracy(rows, target)
+        current_score = current.score(rows, target, metric)
     except (E2EError, ValueError, KeyError) as exc:
         return Comparison(
             current_version, len(rows), new_score, problem=f"it cannot score these rows ({one_line(exc)})"
         )
+    if new_score is None or current_score is None:
+        return Comparison(
+            current_version, len(rows), new_score, current_score, problem=f"{metric} is not defined on these rows"
+        )
     return Comparison(current_version, len(rows), new_score, current_score, note=note)
 
 
-def decide(mode: str, stage: str, new_version: int, comparison: Comparison | None) -> PromotionDecision:
-    """Promote on the first run, always with ``latest``, else when at least as accurate as the current."""
-    common = {"stage": stage, "mode": mode, "metric": METRIC, "new_version": new_version}
+def decide(
+    mode: str,
+    stage: str,
+    new_version: int,
+    comparison: Comparison | None,
+    metric: str = metrics.DEFAULT_METRIC,
+    min_improvement: float = 0.0,
+) -> PromotionDecision:
+    """Promote on the first run, always with ``latest``, else when the new version beats the current
+    one in ``metric`` by more than ``min_improvement``: a tie is not promoted."""
+    common = {"stage": stage, "mode": mode, "metric": metric, "new_version": new_version}
     if comparison is None:
         return PromotionDecision(True, reason=f"first version at stage '{stage}'", **common)
     scores = {
@@ -105,29 +125,84 @@ def decide(mode: str, stage: str, new_version: int, comparison: Comparison | Non
             **common,
             **scores,
         )
-    verdict = comparison.new_score >= comparison.current_score
-    relation = "at least as high as" if verdict else "below"
-    reason = (
-        f"holdout {METRIC} {comparison.new_score:.4f} is {relation} {comparison.current_score:.4f} of {current} "
-        f"on the same {comparison.rows} rows"
-    )
+    new, old = comparison.new_score, comparison.current_score
+    gain = metrics.gain(metric, new, old)
+    verdict = metrics.better(metric, new, old, min_improvement)
+    same_rows = f"on the same {comparison.rows} rows"
+    if verdict:
+        relation = f"is better than {old:.4f} of {current} by {gain:.4f} (more than --min-improvement {min_improvement})"
+    elif abs(gain) <= metrics.TOLERANCE:
+        relation = f"ties with {old:.4f} of {current}; a tie is not promoted"
+    elif gain > 0:
+        relation = f"is better than {old:.4f} of {current} by only {gain:.4f} (not more than --min-improvement {min_improvement})"
+    else:
+        relation = f"is worse than {old:.4f} of {current}"
+    reason = f"holdout {metric} {new:.4f} {relation}, {same_rows}"
     if comparison.note:
         reason = f"{reason} ({comparison.note})"
     return PromotionDecision(verdict, reason=reason, **common, **scores)
 
 
 def refused_by_gates(
-    options: PromotionOptions, new_version: int, holdout_accuracy: float, failures: list[str]
+    options: PromotionOptions, new_version: int, holdout_score: float | None, failures: list[str]
 ) -> PromotionDecision:
-    """The decision recorded when the accuracy gates refused the new version."""
+    """The decision recorded when the quality gates refused the new version (whatever the mode)."""
     return PromotionDecision(
         False,
         stage=options.target_env,
         mode=options.promotion,
         reason=f"quality gate: {'; '.join(failures)}",
-        metric=METRIC,
+        metric=options.metric,
         new_version=new_version,
-        new_score=holdout_accuracy,
+        new_score=holdout_score,
+    )
+
+
+def describe_contract(contract: DataContract) -> str:
+    """``target 'churned' (classes no, yes), 12 feature columns: age, plan, tenure, ...``."""
+    names = contract.feature_names
+    shown = ", ".join(names[:SHOWN_COLUMNS]) + (", ..." if len(names) > SHOWN_COLUMNS else "")
+    classes = ", ".join(map(str, contract.classes))
+    return f"target '{contract.target}' (classes {classes}), {len(names)} feature columns: {shown}"
+
+
+def incompatibility(new: DataContract, current: DataContract) -> str | None:
+    """What differs between two data contracts that makes their versions incomparable, or None:
+    the target, its classes or the set of feature columns."""
+    if new.target != current.target:
+        return "another target"
+    if list(new.classes) != list(current.classes):
+        return "other classes"
+    if set(new.feature_names) != set(current.feature_names):
+        return "other feature columns"
+    return None
+
+
+def contract_of(version: Any) -> DataContract | None:
+    """The data contract of a Model Control Plane version, or None when it has none."""
+    artifact = version.get_artifact(DATA_CONTRACT)
+    if artifact is None:
+        return None
+    loaded = artifact.load()
+    return loaded if isinstance(loaded, DataContract) else DataContract.model_validate(loaded)
+
+
+def check_comparable(model_name: str, options: PromotionOptions, new: DataContract, current: Any | None) -> None:
+    """DataError (exit 2) when ``--promotion metric`` would compare the new version with a version at
+    the stage whose data contract is incompatible: a model of other data under the same name."""
+    if options.promotion == LATEST or current is None:
+        return
+    existing = contract_of(current)
+    if existing is None:
+        return
+    problem = incompatibility(new, existing)
+    if problem is None:
+        return
+    raise DataError(
+        f"model '{model_name}' version {current.number} at stage '{options.target_env}' was trained on other data "
+        f"({problem}): it has {describe_contract(existing)}; this data has {describe_contract(new)}. "
+        f"Pass --model-name to train a model of its own, or --promotion latest to replace version "
+        f"{current.number} on purpose"
     )
 
 
@@ -161,8 +236,10 @@ def decide_against_stage(
                 current.number, 0, problem=f"it has no '{PREPROCESS_PIPELINE}' or '{MODEL}' artifact"
             )
         else:
-            comparison = compare(holdout, target, new, current_scorer, current.number)
-    return decide(options.promotion, options.target_env, new_version, comparison)
+            comparison = compare(holdout, target, new, current_scorer, current.number, options.metric)
+    return decide(
+        options.promotion, options.target_env, new_version, comparison, options.metric, options.min_improvement
+    )
 
 
 def promote_version(model_name: str, version_id: Any, stage: str) -> None:

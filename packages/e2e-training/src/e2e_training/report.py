@@ -6,20 +6,52 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
+from e2e_training import metrics as metric_registry
 from e2e_training.evaluate import HOLDOUT, TRAIN, Scores
+from e2e_training.names import METRICS_BASELINE, METRICS_METRIC, METRICS_QUALITY_GATES
 
 SCORE_NAMES = [field.name for field in fields(Scores) if field.name != "rows"]
 
 
 def describe_scores(name: str, scores: Mapping[str, Any]) -> str:
-    """``holdout accuracy 0.9630, f1 0.9710, roc_auc 0.9950 (108 rows)``."""
-    values = ", ".join(f"{metric} {scores[metric]:.4f}" for metric in SCORE_NAMES if metric in scores)
+    """``holdout accuracy 0.9630, f1 0.9710, roc_auc 0.9950 (108 rows)``, then any other metric (``log_loss``)."""
+    names = [name for name in SCORE_NAMES if name in scores]
+    names += [name for name in scores if name not in names and name != "rows" and isinstance(scores[name], float)]
+    values = ", ".join(f"{metric} {scores[metric]:.4f}" for metric in names)
     return f"{name} {values} ({scores.get('rows', '?')} rows)"
 
 
 def describe_metrics(metrics: Mapping[str, Any]) -> list[str]:
     """One line per data set."""
     return [describe_scores(name, metrics[name]) for name in (TRAIN, HOLDOUT) if name in metrics]
+
+
+def describe_metric(metrics: Mapping[str, Any]) -> str | None:
+    """``log_loss (lower is better): selects, gates and promotes``; None for metrics recorded without it."""
+    name = metrics.get(METRICS_METRIC)
+    if name not in metric_registry.METRICS:
+        return None
+    return f"{name} ({metric_registry.metric(name).direction}): selects, gates and promotes the model"
+
+
+def describe_gates(metrics: Mapping[str, Any]) -> str | None:
+    """``passed: holdout accuracy 0.9725 beats the majority-class baseline's 0.6330 (needs above 0.6514)``,
+    or ``refused: <failures>``; None for metrics recorded without gates."""
+    gates = metrics.get(METRICS_QUALITY_GATES)
+    name = metrics.get(METRICS_METRIC)
+    if not isinstance(gates, Mapping) or name not in metric_registry.METRICS:
+        return None
+    if gates.get("failures"):
+        return "refused: " + "; ".join(gates["failures"])
+    holdout = metrics.get(HOLDOUT, {}).get(name)
+    baseline = metrics.get(METRICS_BASELINE, {}).get(name)
+    if holdout is None or baseline is None:
+        return "passed"
+    side = "above" if metric_registry.metric(name).higher_is_better else "below"
+    return (
+        f"passed: holdout {name} {holdout:.4f} beats the majority-class baseline's {baseline:.4f} "
+        f"(needs {side} {gates.get('required', baseline):.4f})"
+    )
 
 
 def describe_decision(decision: Mapping[str, Any]) -> str:

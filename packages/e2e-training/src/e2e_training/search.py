@@ -13,13 +13,14 @@ import joblib
 import pandas as pd
 from scipy import stats
 from sklearn.base import ClassifierMixin, clone
-from sklearn.metrics import get_scorer
 from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
 from e2e_common.errors import DataError, UsageError
 from e2e_common.schemas import plain_value
+from e2e_training import metrics
 from e2e_training.names import (
+    METADATA_CV_METRIC,
     METADATA_CV_SCORE,
     METADATA_CV_SCORE_STD,
     METADATA_HYPERPARAMETERS,
@@ -32,12 +33,13 @@ MODEL_STEP = "model"
 
 @dataclass(frozen=True)
 class CandidateScore:
-    """How a family's best candidate scored in cross-validation."""
+    """How a family's best candidate scored in cross-validation, in the metric's own units."""
 
     family: str
     cv_score: float
     cv_score_std: float = 0.0
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    metric: str = metrics.DEFAULT_METRIC
 
     def as_metadata(self) -> dict[str, Any]:
         """Metadata of the candidate's artifact."""
@@ -46,6 +48,7 @@ class CandidateScore:
             METADATA_CV_SCORE: self.cv_score,
             METADATA_CV_SCORE_STD: self.cv_score_std,
             METADATA_HYPERPARAMETERS: self.hyperparameters,
+            METADATA_CV_METRIC: self.metric,
         }
 
     @classmethod
@@ -55,6 +58,7 @@ class CandidateScore:
             cv_score=float(metadata[METADATA_CV_SCORE]),
             cv_score_std=float(metadata.get(METADATA_CV_SCORE_STD, 0.0)),
             hyperparameters=dict(metadata.get(METADATA_HYPERPARAMETERS) or {}),
+            metric=str(metadata.get(METADATA_CV_METRIC, metrics.DEFAULT_METRIC)),
         )
 
 
@@ -101,16 +105,10 @@ def build_estimator(family: ModelFamily, family_name: str, random_state: int) ->
 
 
 def check_search(options: SearchOptions, target: pd.Series) -> None:
-    """UsageError naming the setting when a family or the scoring cannot be used; DataError when
-    the train rows' classes are too small for cross-validation."""
+    """UsageError naming the setting when a family cannot be used; DataError when the train rows'
+    classes are too small for cross-validation."""
     for name, family in options.families().items():
         build_estimator(family, name, random_state=0)
-    try:
-        get_scorer(options.cv_scoring)
-    except ValueError as exc:
-        raise UsageError(
-            f"unknown scoring '{options.cv_scoring}' (setting 'cv_scoring'); use a scikit-learn scorer name"
-        ) from exc
     cv_splitter(target, options.cv_folds, options.random_state)
 
 
@@ -148,7 +146,7 @@ def search_family(
     preprocess: Pipeline,
     options: SearchOptions,
 ) -> Candidate:
-    """The family's best hyperparameters by cross-validated ``scoring`` on these rows.
+    """The family's best hyperparameters by the cross-validated ``metric`` on these rows.
 
     Each fold refits a copy of ``preprocess`` on its own training part, so no fold sees statistics
     of the rows it is scored on. A family without a search space is scored as configured. Folds
@@ -157,11 +155,11 @@ def search_family(
     estimator = build_estimator(family, family_name, options.random_state)
     pipeline = Pipeline([("preprocess", clone(preprocess)), (MODEL_STEP, estimator)])
     cv = cv_splitter(target, options.cv_folds, options.random_state)
-    scoring, parallel_backend = options.cv_scoring, options.parallel_backend
+    scoring, parallel_backend = metrics.metric(options.metric).scorer, options.parallel_backend
     if not family.search:
         with joblib.parallel_backend(parallel_backend):
             scores = cross_val_score(pipeline, features, target, cv=cv, scoring=scoring, n_jobs=-1)
-        return _candidate(family_name, estimator, family.params, scores.mean(), scores.std())
+        return _candidate(family_name, estimator, family.params, scores.mean(), scores.std(), options.metric)
     search = RandomizedSearchCV(
         pipeline,
         {f"{MODEL_STEP}__{name}": distribution(values) for name, values in family.search.items()},
@@ -189,19 +187,22 @@ def search_family(
         {**family.params, **params},
         score,
         search.cv_results_["std_test_score"][best],
+        options.metric,
     )
 
 
 def _candidate(
-    family_name: str, estimator: ClassifierMixin, params: dict[str, Any], score: float, std: float
+    family_name: str, estimator: ClassifierMixin, params: dict[str, Any], score: float, std: float, metric: str
 ) -> Candidate:
+    """The candidate, its scorer's value turned into the metric's units (a log loss is positive)."""
     return Candidate(
         estimator=estimator,
         score=CandidateScore(
             family=family_name,
-            cv_score=float(score),
+            cv_score=metrics.from_scorer(metric, score),
             cv_score_std=float(std),
             hyperparameters={name: hyperparameter_value(value) for name, value in params.items()},
+            metric=metric,
         ),
     )
 
@@ -214,24 +215,29 @@ class Selection:
     cv_score: float
     hyperparameters: dict[str, Any]
     candidates: dict[str, float]
+    metric: str = metrics.DEFAULT_METRIC
 
     @classmethod
     def of(cls, scores: Sequence[CandidateScore], best: int) -> Selection:
         winner = scores[best]
-        return cls(winner.family, winner.cv_score, winner.hyperparameters, {s.family: s.cv_score for s in scores})
+        candidates = {s.family: s.cv_score for s in scores}
+        return cls(winner.family, winner.cv_score, winner.hyperparameters, candidates, winner.metric)
 
     def as_metadata(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def select_best(candidates: Sequence[CandidateScore]) -> int:
-    """Index of the best candidate: highest CV score, then lowest spread, then family name."""
+    """Index of the best candidate: best CV score in its metric's direction, then lowest spread, then
+    family name."""
     if not candidates:
         raise ValueError("no candidates to select from")
-    ranked = sorted(
-        range(len(candidates)),
-        key=lambda i: (-candidates[i].cv_score, candidates[i].cv_score_std, candidates[i].family),
-    )
+
+    def key(i: int) -> tuple[float, float, str]:
+        candidate = candidates[i]
+        return metrics.ranking_key(candidate.metric, candidate.cv_score), candidate.cv_score_std, candidate.family
+
+    ranked = sorted(range(len(candidates)), key=key)
     return ranked[0]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import CliSuppress, NoDecode
 
 from e2e_common.contract import Stage, StageName
@@ -28,6 +28,7 @@ from e2e_common.settings import (
     option,
 )
 from e2e_training.__about__ import __version__
+from e2e_training.metrics import DEFAULT_METRIC, MetricName
 
 FAMILY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 EXAMPLES = """\
@@ -139,8 +140,20 @@ class PreprocessingOptions(Section):
     drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
 
 
-class SearchOptions(Section):
-    """Which model families are searched, and how."""
+class MetricOption(Section):
+    """The one metric that selects, gates and promotes: shared by the sections that need it."""
+
+    help_group = MODEL_GROUP
+
+    metric: MetricName = option(
+        DEFAULT_METRIC,
+        "Score that selects the model (cross-validation), gates it and decides promotion; roc_auc is "
+        "one-vs-rest for multiclass, and for log_loss lower is better.",
+    )
+
+
+class SearchOptions(MetricOption):
+    """Which model families are searched, and how (cross-validated on ``metric``)."""
 
     help_group = MODEL_GROUP
 
@@ -151,7 +164,6 @@ class SearchOptions(Section):
     no_hp_tuning_model: CliSuppress[ModelFamily] = Field(default_factory=_default("no_hp_tuning_model"))
     n_iter: CliSuppress[int] = Field(default_factory=_default("n_iter"), ge=1)
     cv_folds: CliSuppress[int] = Field(default_factory=_default("cv_folds"), ge=2)
-    cv_scoring: CliSuppress[str] = Field(default_factory=_default("cv_scoring"), min_length=1)
     parallel_backend: CliSuppress[Literal["threading", "loky"]] = Field(default_factory=_default("parallel_backend"))
     random_state: CliSuppress[int] = Field(default_factory=_default("random_state"), ge=0)
 
@@ -172,23 +184,43 @@ class SearchOptions(Section):
         return dict(self.search_space)
 
 
-class GateOptions(Section):
-    """The accuracy quality gates."""
+class GateOptions(MetricOption):
+    """The quality gates: beat the majority-class baseline (always on), optional absolute floors."""
 
     help_group = GATES_GROUP
 
-    min_train_accuracy: float = option(
-        0.9, "Warn (or refuse) when accuracy on the train split is below this.", metavar="SHARE", ge=0, le=1
+    baseline_margin: float = option(
+        0.05,
+        "Share of the way from the majority-class baseline's holdout score to a perfect score that the new "
+        "model must go beyond to be promoted.",
+        metavar="SHARE",
+        ge=0,
+        lt=1,
     )
-    min_test_accuracy: float = option(
-        0.9, "Warn (or refuse) when accuracy on the holdout is below this.", metavar="SHARE", ge=0, le=1
+    min_train_score: float | None = option(
+        None,
+        "Do not promote when the metric on the train split is worse than this (for log_loss: above it).",
+        metavar="SCORE",
+        default_text="none (off)",
+        validation_alias=AliasChoices("min_train_score", "min_train_accuracy"),
+        ge=0,
     )
-    fail_on_accuracy_quality_gates: bool = option(
-        False, "Exit 3 without promoting when an accuracy is below its minimum, instead of warning."
+    min_test_score: float | None = option(
+        None,
+        "Do not promote when the metric on the holdout is worse than this (for log_loss: above it).",
+        metavar="SCORE",
+        default_text="none (off)",
+        validation_alias=AliasChoices("min_test_score", "min_test_accuracy"),
+        ge=0,
+    )
+    fail_on_quality_gates: bool = option(
+        False,
+        "Exit 3 when a quality gate refuses the new model, instead of keeping it unpromoted and exiting 0.",
+        validation_alias=AliasChoices("fail_on_quality_gates", "fail_on_accuracy_quality_gates"),
     )
 
 
-class PromotionOptions(Section):
+class PromotionOptions(MetricOption):
     """Where a new version is promoted, and on which condition."""
 
     help_group = MODEL_GROUP
@@ -196,8 +228,14 @@ class PromotionOptions(Section):
     target_env: StageName = option(Stage.STAGING.value, "Stage to promote the new version to.")
     promotion: Literal["metric", "latest"] = option(
         "metric",
-        "metric promotes when the new version is at least as accurate as the one at the stage on the same "
-        "holdout rows; latest always promotes.",
+        "metric promotes when the new version beats the one at the stage on the same holdout rows by more "
+        "than --min-improvement (a tie does not); latest always promotes.",
+    )
+    min_improvement: float = option(
+        0.0,
+        "How much better in the metric the new version must be than the one at the stage to be promoted.",
+        metavar="SCORE",
+        ge=0,
     )
 
 
