@@ -113,7 +113,7 @@ def test_drifted_rows_are_refused_with_exit_3(run_e2e_infer, default_version, dr
     run = run_e2e_infer("--model-name", default_version, "--data", str(drifted_inputs[case]), "--output", str(output))
     assert run.returncode == 3, run.stderr
     line = assert_one_error_line(run, "error: drift check refused", fragment, "--no-drift-check")
-    assert "most drifted:" in line
+    assert "worst:" in line and "full report: artifact 'drift_report' version" in line
     assert "notification: pipeline 'inference_pipeline'" in run.stdout and "QualityGateError" in run.stdout
     assert not output.exists()
     assert [a.id for a in predictions_of(default_version, 1)] == [a.id for a in before]

@@ -56,9 +56,11 @@ def test_share_of_drifted_columns_must_exceed_the_limit(reference):
     below = check(reference, current, drift_share=0.49).decision
     assert below.refused and below.drift_share_exceeded
     assert {c.column for c in below.most_drifted()} == {"x", "y"}
-    assert "2 of 4 columns drifted" in below.summary()
+    assert below.summary().startswith("drift check refused: share of drifted columns 0.50 > --drift-share 0.49")
+    assert "2 of 4 columns drifted" in at_limit.summary()
     with pytest.raises(QualityGateError, match="--no-drift-check") as refused:
-        enforce(below)
+        enforce(below, "artifact 'drift_report' version 9")
+    assert "full report: artifact 'drift_report' version 9" in str(refused.value)
     assert refused.value.exit_code == 3
 
 

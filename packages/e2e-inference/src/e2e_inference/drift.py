@@ -44,6 +44,20 @@ class ColumnDrift:
     def flagged(self) -> bool:
         return self.drifted or self.na_moved or self.out_of_range_exceeded
 
+    def strongly_drifted(self, tested: int) -> bool:
+        """Drifted with evidence that holds up when ``tested`` columns were tested at once.
+
+        A p-value test at Evidently's 5% flags about one column in twenty by chance, and correlated
+        columns move together; the importance-weighted check counts a column only when its p-value is
+        below the threshold divided by the number of columns (Bonferroni). Distance tests, which
+        Evidently uses on large samples, are not p-values and count as they are.
+        """
+        if not self.drifted:
+            return False
+        if "p_value" not in self.method or self.score is None or self.threshold is None:
+            return True
+        return self.score < self.threshold / max(tested, 1)
+
     @property
     def severity(self) -> float:
         """How far past its threshold the column is, for ordering only (larger: more drifted)."""
@@ -296,7 +310,8 @@ def apply_feature_profile(
                 out_of_range_exceeded=share > options.out_of_range_share,
             )
         )
-    weighted_share = sum(c.importance or 0.0 for c in columns if c.drifted) if weighted else None
+    tested = len(columns)
+    weighted_share = sum(c.importance or 0.0 for c in columns if c.strongly_drifted(tested)) if weighted else None
     return replace(
         decision,
         columns=columns,
@@ -392,6 +407,22 @@ def run_drift_check(
     return DriftCheck(html=snapshot.get_html_str(as_iframe=False).strip(), decision=decision)
 
 
+SMALL_SAMPLE_ROWS = 1_000
+
+
+def tests_for_sizes(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, str]:
+    """Statistical tests when either side is small: K-S and chi-squared, whose p-values account for size.
+
+    Evidently picks the test from the reference's size alone: with a large reference it uses distance
+    measures (Wasserstein, Jensen-Shannon) against a fixed 0.1 threshold, which a batch of a few hundred
+    rows from the very same distribution crosses by chance. Evidently's own rule, applied to the smaller
+    side, keeps false alarms at the tests' 5%.
+    """
+    if min(len(reference), len(current)) > SMALL_SAMPLE_ROWS:
+        return {}
+    return {"num_method": "ks", "cat_method": "chisquare"}
+
+
 def _run_report(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -421,7 +452,8 @@ def _run_report(
     # A column with no value on either side has no distribution to compare: its missing-value
     # test speaks for it.
     comparable = [c for c in reference.columns if reference[c].notna().any() and current[c].notna().any()]
-    drift = [ExceedsSharePreset(columns=comparable, drift_share=drift_share)] if comparable else []
+    drift = [ExceedsSharePreset(columns=comparable, drift_share=drift_share, **tests_for_sizes(reference, current))]
+    drift = drift if comparable else []
     metrics = [
         *drift,
         DatasetMissingValueCount(tests=[]),

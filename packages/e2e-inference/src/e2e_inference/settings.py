@@ -72,7 +72,7 @@ class DriftOptions(Section):
         0.5, "Refuse the rows when the share of drifted columns is above this.", metavar="SHARE", ge=0, le=1
     )
     weighted_drift_share: float = option(
-        0.3,
+        0.25,
         "Refuse the rows when the drifted columns together carry more than this share of the model's "
         "feature importance.",
         metavar="SHARE",
