@@ -118,14 +118,17 @@ def test_unseen_category_is_scored_and_counted(categorical_version, tmp_path):
     np.testing.assert_allclose(written[[probability_column(c) for c in classes]].sum(axis=1), 1.0)
 
 
-def test_drift_report_is_html_with_per_column_metadata(default_version):
+def test_drift_report_is_a_summary_and_evidently_html_with_per_column_metadata(default_version):
     from zenml.artifacts.utils import load_artifact_visualization
     from zenml.client import Client
 
     result, _ = infer("--model-name", default_version, "--no-cache")
     report = Client().get_artifact_version(DRIFT_REPORT, result.drift_report_version)
-    assert report.load().startswith("<!DOCTYPE html>")
-    assert load_artifact_visualization(report, index=0).type == "html"
+    assert report.load().html.startswith("<!DOCTYPE html>")
+    summary = load_artifact_visualization(report, index=0)
+    assert summary.type == "markdown" and summary.value.startswith("# Drift check: **Passed**")
+    assert "| mean radius | K-S p_value |" in summary.value
+    assert load_artifact_visualization(report, index=1).type == "html"
     drift = report.run_metadata[METADATA_DRIFT]
     assert drift["refused"] is False
     assert len(drift["columns"]) == 30

@@ -199,7 +199,7 @@ def _write_report(run_name: str, path: Path, say: Callable[[str], None]) -> None
         return
     for step_run in steps.values():
         if DRIFT_REPORT in step_run.outputs:
-            write_text_atomically(str(step_run.outputs[DRIFT_REPORT][0].load()), path)
+            write_text_atomically(step_run.outputs[DRIFT_REPORT][0].load().html, path)
             say(f"Drift report written to {path}")
             return
 

@@ -22,6 +22,9 @@ from e2e_inference.settings import DriftOptions
 SAMPLE_SEED = 0
 FAILED = "FAIL"
 SHOWN_COLUMNS = 5
+# Evidently's tests whose statistic is a p-value, by the names they are configured with.
+TEST_NAMES = {"ks": "K-S p_value", "chisquare": "chi-square p_value"}
+P_VALUE_TESTS = frozenset({"ks", "chisquare", "z", "fisher_exact", "g_test", "t_test", "mannw", "cramer_von_mises"})
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,26 @@ class ColumnDrift:
         """
         if not self.drifted:
             return False
-        if "p_value" not in self.method or self.score is None or self.threshold is None:
+        if not self.is_p_value or self.score is None or self.threshold is None:
             return True
         return self.score < self.threshold / max(tested, 1)
+
+    @property
+    def is_p_value(self) -> bool:
+        """Whether the statistic is a p-value (drift below the threshold) rather than a distance."""
+        method = self.method.lower()
+        if "p_value" in method or method in P_VALUE_TESTS:
+            return True
+        if self.drifted and self.score is not None and self.threshold is not None:
+            return self.score < self.threshold
+        return False
 
     @property
     def severity(self) -> float:
         """How far past its threshold the column is, for ordering only (larger: more drifted)."""
         if self.score is None or not self.threshold:
             return 0.0
-        if "p_value" in self.method:
+        if self.is_p_value:
             return self.threshold / max(self.score, 1e-300)
         return self.score / self.threshold
 
@@ -503,11 +516,12 @@ def decide(
     for name in reference.columns:
         metric = drift_config.get(name, {})
         config = metric.get("config", {})
+        method = str(config.get("method", ""))
         columns.append(
             ColumnDrift(
                 column=str(name),
                 drifted=drift_status.get(name, False),
-                method=str(config.get("method", "")),
+                method=TEST_NAMES.get(method, method),
                 score=_number(metric.get("value")),
                 threshold=_number(config.get("threshold")),
                 na_share_reference=float(reference[name].isna().mean()) if len(reference) else 0.0,

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pandas as pd
-from zenml import get_step_context, log_metadata, step
-from zenml.types import HTMLString
+from zenml import ArtifactConfig, get_step_context, log_metadata, step
 
 from e2e_common.errors import DataError
 from e2e_common.notify import notify
@@ -31,6 +30,7 @@ from e2e_inference.names import (
 )
 from e2e_inference.output import PredictionsReference, ScoredPart, write_part
 from e2e_inference.predict import score_chunk
+from e2e_inference.report import DriftReport, DriftReportMaterializer, summary_markdown
 from e2e_inference.resolve import load_contract
 from e2e_inference.settings import DriftOptions, InputOptions
 from e2e_inference.sources import (
@@ -79,7 +79,10 @@ def drift_report(
     data_fingerprint: str,
     options: DriftOptions,
     range_counts: list[RangeCount] | None,
-) -> tuple[Annotated[HTMLString, DRIFT_REPORT], Annotated[dict, DRIFT_DECISION]]:
+) -> tuple[
+    Annotated[DriftReport, ArtifactConfig(name=DRIFT_REPORT, materializer=DriftReportMaterializer)],
+    Annotated[dict, DRIFT_DECISION],
+]:
     """Evidently's drift report of the rows against the version's training data, and its decision.
 
     ``range_counts`` are the out-of-range counts of every partition of a large input, whose ``rows``
@@ -92,7 +95,7 @@ def drift_report(
     log_metadata(
         metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
     )
-    return HTMLString(check.html), check.decision.to_dict()
+    return DriftReport(summary=summary_markdown(check.decision), html=check.html), check.decision.to_dict()
 
 
 @step
