@@ -34,6 +34,15 @@ def step_statuses(run_name: str) -> dict[str, str]:
     return {name: step.status.value for name, step in Client().get_pipeline_run(run_name).steps.items()}
 
 
+def summary_of(run_name: str):
+    """The first visualization of the run's training_summary artifact, as the dashboard shows it."""
+    from zenml.artifacts.utils import load_artifact_visualization
+    from zenml.client import Client
+
+    step = Client().get_pipeline_run(run_name).steps["summarize_training"]
+    return load_artifact_visualization(step.outputs[names.TRAINING_SUMMARY][0], index=0)
+
+
 def printed(result, label: str) -> str:
     """The text after ``label:`` in the CLI output."""
     line = next(line for line in result.stdout.splitlines() if line.startswith(f"{label}:"))
@@ -70,6 +79,10 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
     assert printed(first_run, "ZenML dashboard") == "zenml login --local"
     assert printed(first_run, "MLflow UI").startswith("mlflow ui --backend-store-uri sqlite:///")
     assert first_run.stderr == ""
+    summary = summary_of(printed(first_run, "Run").split()[0])
+    assert summary.type == "markdown" and summary.value.startswith(f"# Training: model {contract.DEFAULT_MODEL_NAME} version 1")
+    for expected in ("## Model families", "| random_forest |", "**yes**", "## Quality gates", "## Features"):
+        assert expected in summary.value, expected
 
     version = model_version(1)
     for name in (

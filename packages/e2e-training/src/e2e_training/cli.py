@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from e2e_common.stack import StackInfo
 
 PROGRAM = "e2e-train"
-STEPS_BESIDES_SEARCH = 8  # load, split, preprocess, select, train, describe, evaluate, promote
+STEPS_BESIDES_SEARCH = 9  # load, split, preprocess, select, train, describe, evaluate, promote, summarize
 STEP_FAILURE_LOGGERS = ("zenml.orchestrators.local.local_orchestrator",)
 MLFLOW_TRACKER_LOGGER = "zenml.integrations.mlflow.experiment_trackers.mlflow_experiment_tracker"
 HARMLESS_WARNINGS = ("Failed to disable MLflow autologging",)

@@ -21,6 +21,7 @@ MODEL_CANDIDATE: Final = "model_candidate"
 SELECTED_MODEL: Final = "selected_model"
 EVALUATION: Final = "evaluation"
 PROMOTION_DECISION: Final = "promotion_decision"
+TRAINING_SUMMARY: Final = "training_summary"
 
 # Model-version metadata.
 METADATA_METRICS: Final = "metrics"

@@ -23,6 +23,7 @@ from e2e_training.steps import (
     search_model_family,
     select_model,
     split_data,
+    summarize_training,
     train_model,
 )
 
@@ -69,5 +70,6 @@ def training_pipeline(
     data_contract = describe_features(feature_schema, train_split, holdout_split, preprocess_pipeline, model)
     evaluation = evaluate_model(model, dataset_trn, dataset_tst, data_contract, split_options, gates, promotion)
     decision = promote_model(model, preprocess_pipeline, holdout_split, data_contract, evaluation, split_options, promotion)
+    summarize_training(evaluation, decision, data_contract)
     if notify_on_success:
         notify_success(evaluation, decision)

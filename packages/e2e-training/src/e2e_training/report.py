@@ -88,3 +88,47 @@ def success_message(model_name: str, run_name: str, metrics: Mapping[str, Any], 
 
 def _number(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, (int, float)) else "n/a"
+
+
+def summary_markdown(
+    model_name: str,
+    version: int,
+    metrics: Mapping[str, Any],
+    decision: Mapping[str, Any],
+    selection: Mapping[str, Any],
+    search_seconds: Mapping[str, float | None],
+    contract: Any,
+) -> str:
+    """The training run as a page: the decision, each family's CV score and search time, the winner,
+    the holdout scores of the new and the current version, the gates, and the features' importance."""
+    metric = selection.get("metric") or metrics.get(METRICS_METRIC, "accuracy")
+    lines = [
+        f"# Training: model {model_name} version {version}",
+        "",
+        f"**{describe_decision(decision)}**",
+        "",
+        f"## Model families (cross-validated {metric} on the train split)",
+        "",
+        "| family | CV score | search time | selected |",
+        "| --- | --- | --- | --- |",
+    ]
+    for family, cv_score in (selection.get("candidates") or {}).items():
+        seconds = search_seconds.get(family)
+        took = "cached" if seconds is None else f"{seconds:.1f} s"
+        chosen = "**yes**" if family == selection.get("selected") else ""
+        lines.append(f"| {family} | {_number(cv_score)} | {took} | {chosen} |")
+    lines += ["", "## Holdout", "", "| data set | scores |", "| --- | --- |"]
+    lines += [f"| {name} | {describe_scores(name, metrics[name])} |" for name in (TRAIN, HOLDOUT) if name in metrics]
+    comparison = describe_comparison(decision)
+    if comparison:
+        lines += ["", f"Compared with the version at the stage: {comparison}"]
+    gates = describe_gates(metrics)
+    lines += ["", "## Quality gates", "", gates or "not recorded"]
+    lines += ["", "## Features", "", "| feature | kind | importance | training range |", "| --- | --- | --- | --- |"]
+    for spec in sorted(contract.features, key=lambda spec: -(spec.importance or 0.0)):
+        span = "" if spec.minimum is None else f"{spec.minimum:.4g} to {spec.maximum:.4g}"
+        importance = "" if spec.importance is None else f"{spec.importance:.3f}"
+        lines.append(f"| {spec.name} | {spec.kind.value} | {importance} | {span} |")
+    for column, reason in (getattr(contract, "excluded_columns", None) or {}).items():
+        lines.append(f"| {column} | not a feature: {reason} | | |")
+    return "\n".join(lines) + "\n"

@@ -12,8 +12,10 @@ import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.pipeline import Pipeline
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
+from zenml.client import Client
 from zenml.config import CachePolicy
 from zenml.enums import ArtifactType
+from zenml.types import MarkdownString
 
 import e2e_common
 import e2e_common.data
@@ -230,6 +232,26 @@ def promote_model(
     log_metadata(metadata={names.METADATA_PROMOTION: decision.as_metadata()}, infer_model=True)
     logger.info("promotion: %s", report.describe_decision(decision.as_metadata()))
     return decision.as_metadata()
+
+
+@step(enable_cache=False)
+def summarize_training(
+    evaluation: dict, promotion_decision: dict, data_contract: DataContract
+) -> Annotated[MarkdownString, ArtifactConfig(name=names.TRAINING_SUMMARY)]:
+    """The run's summary page in the dashboard (the search, the holdout scores, the gates, the features)."""
+    context = get_step_context()
+    version = Client().get_model_version(context.model.name, context.model_version.id)
+    searched = {
+        name.split("_", 1)[1]: None if step.status.value == "cached" else (step.end_time - step.start_time).total_seconds()
+        for name, step in Client().get_pipeline_run(context.pipeline_run.id).steps.items()
+        if name.startswith(("search_", "score_")) and step.start_time and step.end_time
+    }
+    return MarkdownString(
+        report.summary_markdown(
+            context.model.name, version.number, evaluation, promotion_decision,
+            version.run_metadata.get(names.METADATA_SELECTION, {}), searched, data_contract,
+        )
+    )
 
 
 @step(enable_cache=False)
