@@ -105,13 +105,17 @@ def drifted_inputs(tmp_path):
 
 @pytest.mark.parametrize(
     ("case", "fragment"),
-    [("shifted", "30 of 30 columns drifted"), ("mostly_missing", "missing 0% -> ")],
+    [("shifted", "share of drifted columns 1.00 > --drift-share 0.5"), ("mostly_missing", "missing 0% -> ")],
 )
 def test_drifted_rows_are_refused_with_exit_3(run_e2e_infer, default_version, drifted_inputs, tmp_path, case, fragment):
-    output = tmp_path / "out.csv"
+    output, report = tmp_path / "out.csv", tmp_path / "drift.html"
     before = predictions_of(default_version, 1)
-    run = run_e2e_infer("--model-name", default_version, "--data", str(drifted_inputs[case]), "--output", str(output))
+    run = run_e2e_infer(
+        "--model-name", default_version, "--data", str(drifted_inputs[case]), "--output", str(output),
+        "--report", str(report),
+    )
     assert run.returncode == 3, run.stderr
+    assert report.read_text().startswith("<!DOCTYPE html>") and f"Drift report written to {report}" in run.stdout
     line = assert_one_error_line(run, "error: drift check refused", fragment, "--no-drift-check")
     assert "worst:" in line and "full report: artifact 'drift_report' version" in line
     assert "notification: pipeline 'inference_pipeline'" in run.stdout and "QualityGateError" in run.stdout
