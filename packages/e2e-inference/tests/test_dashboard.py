@@ -250,3 +250,29 @@ def test_dashboard_shows_drift_summary_of_refused_run(browser, refused_run, dash
         "color": "yes",
         "fragile": "no",
     }
+
+
+def test_connected_to_a_server_the_summary_links_the_run_in_the_dashboard(default_version, dashboard_url, tmp_path):
+    """e2e-infer as a client of the ZenML server: its ``Run:`` line ends with the run's dashboard page."""
+    from inference_helpers import E2E_INFER
+    from zenml.config.global_config import GlobalConfiguration
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env |= {
+        "ZENML_CONFIG_PATH": str(tmp_path / "client"),
+        "ZENML_STORE_URL": dashboard_url,
+        # The server's local artifact store is a folder on this machine: the client writes there too.
+        "ZENML_LOCAL_STORES_PATH": GlobalConfiguration().local_stores_path,
+    }
+    done = subprocess.run(
+        [str(E2E_INFER), "--model-name", default_version], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_line = next(line for line in done.stdout.splitlines() if line.startswith("Run: "))
+    run_name, url = run_line.removeprefix("Run: ").split(" ")
+    from zenml.client import Client
+
+    run = Client().get_pipeline_run(run_name)
+    assert url == f"{dashboard_url}/projects/default/runs/{run.id}"
+    with urllib.request.urlopen(url, timeout=10) as page:
+        assert page.status == 200
