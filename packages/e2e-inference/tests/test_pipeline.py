@@ -103,7 +103,8 @@ def test_unseen_category_is_scored_and_counted(categorical_version, tmp_path):
     rows.to_parquet(path)
     output = tmp_path / "scored.parquet"
     result, said = infer(
-        "--model-name", categorical_version, "--data", str(path), "--id-column", "order_id", "--output", str(output)
+        "--model-name", categorical_version, "--data", str(path), "--id-column", "order_id", "--output", str(output),
+        "--out-of-range-share", "0.1",  # 5 of 60 rows (8%) are unseen: refused at the default 0.05
     )
     assert result.unseen_categories == {"color": 5}
     assert "Unseen categories (scored as unknown), rows per column: color: 5" in said
