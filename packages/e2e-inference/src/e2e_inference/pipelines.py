@@ -61,7 +61,7 @@ def inference_pipeline(
     preprocess = model.get_artifact(PREPROCESS_PIPELINE)
     classifier = model.get_artifact(MODEL)
     id_column = input_options.id_column
-    range_counts = None
+    range_counts = []
     if input_reference is None:
         rows = load_rows(contract, input_options, data_fingerprint, model_version_id)
     else:

@@ -78,7 +78,7 @@ def drift_report(
     model_version_id: str,
     data_fingerprint: str,
     options: DriftOptions,
-    range_counts: list[RangeCount] | None,
+    range_counts: list[RangeCount],
 ) -> tuple[
     Annotated[DriftReport, ArtifactConfig(name=DRIFT_REPORT, materializer=DriftReportMaterializer)],
     Annotated[dict, DRIFT_DECISION],
@@ -86,11 +86,11 @@ def drift_report(
     """Evidently's drift report of the rows against the version's training data, and its decision.
 
     ``range_counts`` are the out-of-range counts of every partition of a large input, whose ``rows``
-    are only a sample; for a small input they are counted on ``rows``, which are all of them.
+    are only a sample; for a small input (no counts given) they are counted on ``rows``, all of them.
     """
     check = check_against_version(
         rows, load_contract(data_contract), preprocess_pipeline, reference, reference_artifact, options,
-        None if range_counts is None else RangeCount.total(range_counts),
+        RangeCount.total(range_counts) if range_counts else None,
     )
     log_metadata(
         metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
