@@ -45,3 +45,7 @@ DRIFT_REFERENCE: Final = "drift_reference"
 
 # Model-version metadata: the version of the data contract the version was trained with.
 METADATA_CONTRACT_VERSION: Final = "contract_version"
+
+# The reason the data contract's ``excluded_columns`` gives for an identifier column: inference
+# accepts such a column in the rows to score and takes it as the default id column.
+IDENTIFIER_REASON: Final = "identifier"

@@ -52,7 +52,8 @@ def why_no_version(model_name: str, stage: Stage) -> str:
     latest = versions[0].number
     return (
         f"model '{model_name}' has no version at stage '{stage.value}' (latest versions: {described}); "
-        f"promote one: zenml model version update {model_name} {latest} --stage {stage.value}, "
+        f"promote one: zenml model version update {model_name} {latest} --stage {stage.value} "
+        "(moves the ZenML stage, not the MLflow registry alias), "
         f"or train and promote: e2e-train --model-name {model_name} --target-env {stage.value}"
     )
 

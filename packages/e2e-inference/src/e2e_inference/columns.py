@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from e2e_common.contract import IDENTIFIER_REASON
 from e2e_common.errors import DataError
 from e2e_inference.names import (
     MODEL_NAME_COLUMN,
@@ -28,7 +29,6 @@ def check_id_column(id_column: str | None, columns: Sequence[str], source: str) 
 
 
 # The reason e2e-train records for an identifier column in the data contract's excluded_columns.
-IDENTIFIER_REASON = "identifier"
 
 
 def default_id_column(excluded_columns: Mapping[str, str], columns: Sequence[str]) -> str | None:

@@ -22,6 +22,7 @@ from e2e_inference.settings import DriftOptions
 SAMPLE_SEED = 0
 FAILED = "FAIL"
 SHOWN_COLUMNS = 5
+MIN_OUT_OF_RANGE_ROWS = 3
 # Evidently's tests whose statistic is a p-value, by the names they are configured with.
 TEST_NAMES = {"ks": "K-S p_value", "chisquare": "chi-square p_value"}
 P_VALUE_TESTS = frozenset({"ks", "chisquare", "z", "fisher_exact", "g_test", "t_test", "mannw", "cramer_von_mises"})
@@ -110,6 +111,9 @@ class DriftDecision:
     weighted_drift_limit: float = 1.0
     out_of_range_limit: float = 1.0
     rows_checked_for_range: int = 0
+    # Rows outside the training values per raw column, also where the drift check compared
+    # preprocessed columns (a version without drift_reference).
+    out_of_range_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def na_moved_columns(self) -> list[str]:
@@ -119,9 +123,20 @@ class DriftDecision:
     def weighted_drift_exceeded(self) -> bool:
         return self.weighted_drift_share is not None and self.weighted_drift_share > self.weighted_drift_limit
 
+    def out_of_range_share(self, column: str) -> float:
+        rows = self.rows_checked_for_range
+        return self.out_of_range_rows.get(column, 0) / rows if rows else 0.0
+
     @property
     def out_of_range_columns(self) -> list[str]:
-        return [c.column for c in self.columns if c.out_of_range_exceeded]
+        """Columns with more than the limit's share of rows outside the training values (and at
+        least ``MIN_OUT_OF_RANGE_ROWS`` of them), the largest share first."""
+        over = [
+            name
+            for name, count in self.out_of_range_rows.items()
+            if out_of_range_exceeded(count, self.rows_checked_for_range, self.out_of_range_limit)
+        ]
+        return sorted(over, key=self.out_of_range_share, reverse=True)
 
     @property
     def reasons(self) -> list[str]:
@@ -135,11 +150,11 @@ class DriftDecision:
                 f"{self.weighted_drift_limit}"
             )
         if self.out_of_range_columns:
-            worst = max((c for c in self.columns if c.out_of_range_exceeded), key=lambda c: c.out_of_range_share)
+            worst = self.out_of_range_columns[0]
             reasons.append(
                 f"{len(self.out_of_range_columns)} column(s) with more than --out-of-range-share "
-                f"{self.out_of_range_limit} of rows outside training values (worst {worst.column}: "
-                f"{worst.out_of_range_share:.1%} of {self.rows_checked_for_range} rows)"
+                f"{self.out_of_range_limit} of rows outside training values (worst {worst}: "
+                f"{self.out_of_range_share(worst):.1%} of {self.rows_checked_for_range} rows)"
             )
         if self.na_moved_columns:
             reasons.append(
@@ -314,13 +329,13 @@ def apply_feature_profile(
     weighted = decision.reference_kind == "raw" and bool(importance)
     columns = []
     for column in decision.columns:
-        share = out_of_range.get(column.column, 0) / rows_checked if rows_checked else 0.0
+        count = out_of_range.get(column.column, 0)
         columns.append(
             replace(
                 column,
                 importance=importance.get(column.column) if weighted else None,
-                out_of_range_share=share,
-                out_of_range_exceeded=share > options.out_of_range_share,
+                out_of_range_share=count / rows_checked if rows_checked else 0.0,
+                out_of_range_exceeded=out_of_range_exceeded(count, rows_checked, options.out_of_range_share),
             )
         )
     tested = len(columns)
@@ -332,7 +347,17 @@ def apply_feature_profile(
         weighted_drift_limit=options.weighted_drift_share,
         out_of_range_limit=options.out_of_range_share,
         rows_checked_for_range=rows_checked,
+        out_of_range_rows=dict(out_of_range),
     )
+
+
+def out_of_range_exceeded(count: int, rows: int, limit: float) -> bool:
+    """More than ``limit`` of ``rows`` outside the training values, and at least a few rows.
+
+    New rows from the training distribution fall outside the range of a few hundred training rows
+    about once in 200 per column; in a small batch one such row alone would cross a share limit.
+    """
+    return rows > 0 and count >= MIN_OUT_OF_RANGE_ROWS and count / rows > limit
 
 
 def check_against_version(
@@ -542,15 +567,16 @@ def decide(
     )
 
 
-OVERRIDES = "--drift-share, --weighted-drift-share, --out-of-range-share, --na-drift-tolerance"
-
-
 def enforce(decision: DriftDecision, report: str) -> None:
     """Raise QualityGateError (exit 3) when the decision refuses the rows: why, the worst columns,
     where the full report is (``report``), and how to override."""
     if decision.refused:
+        limits = ["--drift-share"]
+        if decision.weighted_drift_share is not None:
+            limits.append("--weighted-drift-share")
+        limits += ["--out-of-range-share", "--na-drift-tolerance"]
         raise QualityGateError(
-            f"{decision.summary()}; full report: {report}; check the data, raise a limit ({OVERRIDES}) "
+            f"{decision.summary()}; full report: {report}; check the data, raise a limit ({', '.join(limits)}) "
             "or score anyway with --no-drift-check"
         )
 

@@ -68,7 +68,7 @@ def inference_pipeline(
         source = record_input(input_reference)
         plan = plan_scoring(source, input_options.scoring_partitions())
         if not drift.no_drift_check:
-            rows = sample_rows(source, contract, id_column, drift)
+            rows = sample_rows(source, contract, id_column, drift.drift_sample_rows)
             range_counts = count_out_of_range.map(
                 partition=plan, data_contract=unmapped(contract), chunk_size=unmapped(input_options.chunk_size)
             )

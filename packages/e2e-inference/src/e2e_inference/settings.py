@@ -37,7 +37,8 @@ class InputOptions(Section):
         None,
         "Column of --data copied to the predictions under its own name, to join them back.",
         metavar="COLUMN",
-        default_text="none, rows are numbered in an 'id' column",
+        default_text="a column the model's data contract records as an identifier, if the rows have it, "
+        "else the row number in a column 'id'",
         min_length=1,
     )
     chunk_size: int = option(100_000, "Rows read, scored and written at a time; bounds memory.", ge=1)

@@ -11,7 +11,15 @@ from typing import Annotated, Any
 
 import pandas as pd
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
+from zenml.config import CachePolicy
 
+import e2e_common.data
+import e2e_common.schemas
+import e2e_inference.columns
+import e2e_inference.drift
+import e2e_inference.inputs
+import e2e_inference.predict
+import e2e_inference.sources
 from e2e_common.errors import DataError
 from e2e_common.notify import notify
 from e2e_common.schemas import DataContract
@@ -44,7 +52,30 @@ from e2e_inference.sources import (
 PART_FILE_NAME = "predictions.parquet"
 
 
-@step
+def library_versions() -> str:
+    """What a cached result depends on besides the code of the modules listed in ``CACHE_POLICY``."""
+    from importlib.metadata import version
+
+    return " ".join(version(name) for name in ("e2e-tabular-common", "e2e-tabular-inference", "evidently", "scikit-learn", "pandas"))
+
+
+# A cached drift decision or score is reused only with the same code of the modules behind it
+# (not only the step's own) and the same library versions: an upgrade decides again.
+CACHE_POLICY = CachePolicy(
+    source_dependencies=[
+        e2e_inference.columns,
+        e2e_inference.drift,
+        e2e_inference.inputs,
+        e2e_inference.predict,
+        e2e_inference.sources,
+        e2e_common.data,
+        e2e_common.schemas,
+    ],
+    cache_func=library_versions,
+)
+
+
+@step(cache_policy=CACHE_POLICY)
 def load_rows(
     data_contract: DataContract | dict, options: InputOptions, data_fingerprint: str, model_version_id: str
 ) -> Annotated[pd.DataFrame, INFERENCE_INPUT]:
@@ -68,7 +99,7 @@ def load_rows(
     return rows_to_score(rows.frame, contract, options.id_column)
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def drift_report(
     rows: pd.DataFrame,
     data_contract: DataContract | dict,
@@ -98,17 +129,20 @@ def drift_report(
     return DriftReport(summary=summary_markdown(check.decision), html=check.html), check.decision.to_dict()
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def drift_gate(decision: dict) -> None:
     """Refuse (QualityGateError, exit 3) when the drift check says so, naming where its report is."""
     enforce(DriftDecision.from_dict(decision), report_location(get_step_context().pipeline_run.id))
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def count_out_of_range(partition: Partition, data_contract: DataContract | dict, chunk_size: int) -> RangeCount:
     """Rows of one partition outside the training values, per column: the drift gate counts all rows."""
     contract = load_contract(data_contract)
-    return RangeCount.of_chunks(iter_partition_chunks(partition, chunk_size), contract)
+    try:
+        return RangeCount.of_chunks(iter_partition_chunks(partition, chunk_size), contract)
+    except DataError as exc:
+        raise DataError(f"{partition.source.uri}: {exc}") from exc
 
 
 @step(enable_cache=False)
@@ -150,7 +184,7 @@ def notify_success(predictions: Any, model_description: str) -> None:
     notify(f"e2e-infer run '{run.name}' scored {rows} rows with {model_description}")
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def record_input(source: InputReference) -> Annotated[InputReference, INFERENCE_INPUT]:
     """The large input by reference (URI, size, content fingerprint, rows), not a copy."""
     log_metadata(
@@ -169,24 +203,24 @@ def record_input(source: InputReference) -> Annotated[InputReference, INFERENCE_
     return source
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def sample_rows(
-    source: InputReference, data_contract: DataContract | dict, id_column: str | None, options: DriftOptions
+    source: InputReference, data_contract: DataContract | dict, id_column: str | None, max_rows: int
 ) -> Annotated[pd.DataFrame, DRIFT_SAMPLE]:
     """A bounded deterministic sample of the input, checked against the contract: the drift check's rows."""
     contract = load_contract(data_contract)
-    sample = sample_input(source, options.drift_sample_rows)
+    sample = sample_input(source, max_rows)
     check_rows(sample, contract, id_column, source.uri)
     return rows_to_score(sample, contract, id_column)
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def plan_scoring(source: InputReference, partitions: int) -> Annotated[list[Partition], SCORING_PLAN]:
     """Split the input into partitions that scoring steps read in parallel."""
     return plan_partitions(source, partitions)
 
 
-@step
+@step(cache_policy=CACHE_POLICY)
 def score_partition(
     partition: Partition,
     preprocess_pipeline: Any,

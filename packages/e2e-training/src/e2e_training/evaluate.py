@@ -75,7 +75,9 @@ def gate_failures(
     failures = []
     if holdout is None:
         failures.append(f"holdout {metric} is not defined for this model and holdout")
-    elif baseline is not None:
+    elif baseline is None:
+        failures.append(f"the majority-class baseline's holdout {metric} is not defined: the gate cannot pass")
+    else:
         required = metrics.required_score(metric, baseline, gates.baseline_margin)
         if not metrics.better(metric, holdout, required):
             failures.append(
@@ -88,7 +90,9 @@ def gate_failures(
         (TRAIN, train, gates.min_train_score, "--min-train-score"),
         (HOLDOUT, holdout, gates.min_test_score, "--min-test-score"),
     ):
-        if floor is not None and value is not None and _worse(metric, value, floor):
+        if floor is not None and value is None:
+            failures.append(f"{name} {metric} is not defined, so {flag} {floor} cannot be checked")
+        elif floor is not None and _worse(metric, value, floor):
             failures.append(f"{name} {metric} {value:.4f} is {relation} {flag} {floor}")
     return failures
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from e2e_common.contract import IDENTIFIER_REASON
 from e2e_common.schemas import DataContract, FeatureKind, plain_value
 
 ALL_MISSING = "all missing"
 CONSTANT = "constant"
-IDENTIFIER = "identifier"
+IDENTIFIER = IDENTIFIER_REASON
 # Fewer values than this are all different by chance too often (a 20-row table's counts or ranks).
 MIN_ROWS_FOR_UNIQUE = 100
 ID_WORDS = frozenset({"id", "uuid", "guid"})

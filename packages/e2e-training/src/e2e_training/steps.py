@@ -166,7 +166,7 @@ def train_model(
     return fitted.model
 
 
-@step(cache_policy=CACHE_POLICY)
+@step(enable_cache=False)  # its model comes from train_model, which never uses the cache
 def describe_features(
     feature_schema: DataContract,
     train_split: pd.DataFrame,
