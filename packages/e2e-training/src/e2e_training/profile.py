@@ -14,6 +14,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
 from e2e_common.schemas import DataContract, FeatureKind
+from e2e_training.metrics import metric
 
 IMPORTANCE_REPEATS = 5
 IMPORTANCE_MAX_ROWS = 5_000
@@ -32,9 +33,10 @@ def numeric_ranges(train: pd.DataFrame, contract: DataContract) -> dict[str, tup
 
 
 def feature_importance(
-    preprocess: Pipeline, model: object, holdout: pd.DataFrame, contract: DataContract
+    preprocess: Pipeline, model: object, holdout: pd.DataFrame, contract: DataContract, scoring: str
 ) -> dict[str, float]:
-    """Permutation importance of each raw feature on the holdout, clipped at 0, summing to 1.
+    """Permutation importance of each raw feature on the holdout in ``scoring`` (a scikit-learn scorer
+    name: the run's metric), clipped at 0, summing to 1.
 
     When no feature matters (every permutation leaves the score as it is), each gets an equal share.
     """
@@ -44,6 +46,7 @@ def feature_importance(
         scored,
         rows[contract.feature_names],
         rows[contract.target],
+        scoring=scoring,
         n_repeats=IMPORTANCE_REPEATS,
         random_state=IMPORTANCE_SEED,
     )
@@ -55,11 +58,17 @@ def feature_importance(
 
 
 def complete_contract(
-    contract: DataContract, train: pd.DataFrame, holdout: pd.DataFrame, preprocess: Pipeline, model: object
+    contract: DataContract,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    preprocess: Pipeline,
+    model: object,
+    metric_name: str,
 ) -> DataContract:
-    """The data contract with each feature's training range and importance: what inference reads."""
+    """The data contract with each feature's training range and importance in the run's metric:
+    what inference reads."""
     ranges = numeric_ranges(train, contract)
-    importance = feature_importance(preprocess, model, holdout, contract)
+    importance = feature_importance(preprocess, model, holdout, contract, metric(metric_name).scorer)
     features = [
         spec.model_copy(
             update={

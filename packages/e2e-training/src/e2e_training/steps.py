@@ -173,9 +173,12 @@ def describe_features(
     holdout_split: pd.DataFrame,
     preprocess_pipeline: Pipeline,
     model: ClassifierMixin,
+    gates: GateOptions,
 ) -> Annotated[DataContract, ArtifactConfig(name=contract.DATA_CONTRACT)]:
     """The data contract inference reads: the schema plus each feature's training range and importance."""
-    return profile.complete_contract(feature_schema, train_split, holdout_split, preprocess_pipeline, model)
+    return profile.complete_contract(
+        feature_schema, train_split, holdout_split, preprocess_pipeline, model, gates.metric
+    )
 
 
 @step(enable_cache=False)
