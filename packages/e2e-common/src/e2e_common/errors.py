@@ -41,6 +41,12 @@ class NoModelAtStageError(E2EError):
         self.stage = stage
 
 
+class UnavailableError(E2EError):
+    """A server or store the run needs is down, busy or inconsistent: retry later, or repair it."""
+
+    exit_code = 5
+
+
 def one_line(message: object) -> str:
     """Collapse a message to a single line."""
     return " ".join(str(message).split())
