@@ -124,3 +124,53 @@ class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
         group=GATES_GROUP,
     )
     stage: StageName = option(Stage.STAGING.value, "Stage of the model version to score with.", group=MODEL_GROUP)
+
+
+# ``e2e-serve``: the HTTP model server (e2e_inference.serve_cli).
+
+from pydantic_settings import CliSuppress  # noqa: E402 - this section was appended to the module
+
+SERVE_EXAMPLES = """\
+  e2e-serve                                                  # serve production's version on 127.0.0.1:8080
+  e2e-serve --stage staging --port 9000 --model-name churn
+  e2e-serve --host 0.0.0.0 --poll-interval 30                # listen on every interface, check the stage twice a minute
+  E2E_PORT=9000 e2e-serve --config serve.yaml                # settings from YAML (keys: stage, host, port, ...)
+"""
+
+
+class ServeOptions(Section):
+    """What ``e2e-serve`` serves, where it listens and how often it checks the stage (runtime group)."""
+
+    stage: StageName = option(
+        Stage.PRODUCTION.value,
+        "Stage whose model version is served; the server follows it and serves each version promoted there.",
+        default_text="production, the stage whose version answers live requests",
+        group=MODEL_GROUP,
+    )
+    host: str = option("127.0.0.1", "Address to listen on (0.0.0.0: every interface).", metavar="ADDRESS", min_length=1)
+    port: int = option(8080, "TCP port to listen on (0: any free port, printed when ready).", ge=0, le=65535)
+    poll_interval: float = option(
+        5.0,
+        "Seconds between two checks of the stage; a version promoted to it is served within this plus its "
+        "loading time.",
+        metavar="SECONDS",
+        default_text="5",
+        gt=0,
+        le=3600,
+    )
+
+
+class ServeSettings(E2ESettings, ServeOptions):
+    """Serve the model version at a stage over HTTP (MLflow's scoring protocol), following the stage.
+
+    CLI flag > E2E_ environment variable > --config YAML file > default.
+    """
+
+    cli_examples = SERVE_EXAMPLES
+    cli_version = __version__
+
+    # Settings of the pipeline CLIs that mean nothing to a server: accepted, never shown in --help.
+    no_cache: CliSuppress[bool] = option(False, "Unused by e2e-serve.")
+    notify_on_failure: CliSuppress[bool] = option(True, "Unused by e2e-serve.")
+    notify_on_success: CliSuppress[bool] = option(False, "Unused by e2e-serve.")
+    debug: bool = option(False, "Show tracebacks, library logs and one access-log line per request.")
