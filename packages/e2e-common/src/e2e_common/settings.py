@@ -31,7 +31,7 @@ from e2e_common.errors import UsageError, one_line
 
 ENV_PREFIX = "E2E_"
 
-SettingsT = TypeVar("SettingsT", bound="E2ESettings")
+SettingsT = TypeVar("SettingsT", bound="CommandSettings")
 SectionT = TypeVar("SectionT", bound="Section")
 
 
@@ -77,8 +77,8 @@ class Section(BaseModel):
         return cls.model_validate({name: getattr(settings, name) for name in cls.model_fields})
 
 
-class E2ESettings(BaseSettings):
-    """Settings every CLI has."""
+class CommandSettings(BaseSettings):
+    """Settings every command has: a config file, the model's name, --debug."""
 
     cli_examples: ClassVar[str] = ""
     cli_version: ClassVar[str] = ""
@@ -101,9 +101,6 @@ class E2ESettings(BaseSettings):
         DEFAULT_MODEL_NAME, "Name of the model in ZenML's Model Control Plane.", metavar="NAME", group=MODEL_GROUP,
         min_length=1,
     )
-    no_cache: bool = option(False, "Run every step again instead of reusing results of earlier runs.")
-    notify_on_failure: bool = option(True, "Do not send a message through the stack's alerter when the run fails.")
-    notify_on_success: bool = option(False, "Send a message through the stack's alerter when the run succeeds.")
     debug: bool = option(False, "Show tracebacks and library logs.")
 
     @classmethod
@@ -135,6 +132,14 @@ class E2ESettings(BaseSettings):
         return _parse(with_file, args, prog, config_path)
 
 
+class E2ESettings(CommandSettings):
+    """Settings every command that runs a pipeline has."""
+
+    no_cache: bool = option(False, "Run every step again instead of reusing results of earlier runs.")
+    notify_on_failure: bool = option(True, "Do not send a message through the stack's alerter when the run fails.")
+    notify_on_success: bool = option(False, "Send a message through the stack's alerter when the run succeeds.")
+
+
 def _parse(
     settings_cls: type[SettingsT], args: list[str], prog: str | None, config_path: Path | None = None
 ) -> SettingsT:
@@ -155,7 +160,7 @@ def _parse(
         raise
 
 
-def _root_parser(settings_cls: type[E2ESettings], prog: str) -> argparse.ArgumentParser:
+def _root_parser(settings_cls: type[CommandSettings], prog: str) -> argparse.ArgumentParser:
     """The command line's parser: the class docstring on top, option groups, examples at the end."""
     from pydantic_settings.sources.providers.cli import _CliInternalArgParser
 
@@ -176,12 +181,14 @@ def _root_parser(settings_cls: type[E2ESettings], prog: str) -> argparse.Argumen
     return parser
 
 
-def _add_argument_in_groups(settings_cls: type[E2ESettings]) -> Callable[..., Any]:
+def _add_argument_in_groups(settings_cls: type[CommandSettings]) -> Callable[..., Any]:
     """``add_argument`` that puts each option in its group with help and metavar for people."""
     fields = settings_cls.model_fields
+    by_alias = {alias: name for name, field in fields.items() for alias in _aliases(field)}
 
     def add_argument(parser: argparse.ArgumentParser, *names: str, **kwargs: Any) -> Any:
         name = kwargs.get("dest")
+        name = by_alias.get(name, name) if isinstance(name, str) else name
         field = fields.get(name) if isinstance(name, str) else None
         groups = getattr(parser, "_e2e_groups", None)
         if field is None or groups is None or kwargs.get("help") == argparse.SUPPRESS:
@@ -192,6 +199,14 @@ def _add_argument_in_groups(settings_cls: type[E2ESettings]) -> Callable[..., An
         return groups[help_group(settings_cls, name)].add_argument(*names, **kwargs)
 
     return add_argument
+
+
+def _aliases(field: FieldInfo) -> list[str]:
+    """The names a field is also read under (its validation aliases)."""
+    alias = field.validation_alias
+    if isinstance(alias, str):
+        return [alias]
+    return [choice for choice in getattr(alias, "choices", []) if isinstance(choice, str)]
 
 
 def _extra(field: FieldInfo) -> dict[str, Any]:

@@ -194,6 +194,7 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     comparison = report.describe_comparison(decision)
     if comparison:
         lines.append(("", comparison))
+    lines.extend(("Repaired" if i == 0 else "", line) for i, line in enumerate(decision.get("repairs") or []))
     lines.append(("ZenML dashboard", stack.dashboard_hint))
     if stack.mlflow_ui_hint:
         lines.append(("MLflow UI", stack.mlflow_ui_hint))

@@ -42,3 +42,6 @@ METADATA_CV_SCORE_STD: Final = "cv_score_std"
 METADATA_CV_METRIC: Final = "cv_metric"
 METADATA_MODEL_FAMILY: Final = "model_family"
 METADATA_HYPERPARAMETERS: Final = "hyperparameters"
+
+# Model-version metadata: every stage move that brought this version to a stage (e2e-models history).
+METADATA_STAGE_MOVES: Final = "stage_moves"

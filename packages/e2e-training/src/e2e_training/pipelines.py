@@ -66,7 +66,7 @@ def training_pipeline(
         for family_name, family in search_options.families().items()
     ]
     selected = select_model(candidates)
-    model = train_model(dataset_trn, selected, feature_schema)
+    model = train_model(dataset_trn, selected, preprocess_pipeline, train_split, feature_schema)
     data_contract = describe_features(feature_schema, train_split, holdout_split, preprocess_pipeline, model, gates)
     evaluation = evaluate_model(model, dataset_trn, dataset_tst, data_contract, split_options, gates, promotion)
     decision = promote_model(model, preprocess_pipeline, holdout_split, data_contract, evaluation, split_options, promotion)

@@ -11,8 +11,8 @@ import pandas as pd
 from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
 from e2e_common.errors import DataError, E2EError, one_line
 from e2e_common.schemas import DataContract
-from e2e_training import metrics, registry
-from e2e_training.names import METADATA_MLFLOW_REGISTRY_VERSION, METADATA_SPLIT
+from e2e_training import metrics
+from e2e_training.names import METADATA_SPLIT
 from e2e_training.settings import PromotionOptions, SplitOptions
 from e2e_training.split import SplitInfo, rows_held_out_by_both
 
@@ -59,6 +59,8 @@ class PromotionDecision:
     current_version: int | None = None
     current_score: float | None = None
     compared_rows: int | None = None
+    # What the stage's repair put right before deciding (an interrupted move, an alias moved by hand).
+    repairs: list[str] | None = None
 
     def as_metadata(self) -> dict[str, Any]:
         return {name: value for name, value in asdict(self).items() if value is not None}
@@ -240,12 +242,3 @@ def decide_against_stage(
     return decide(
         options.promotion, options.target_env, new_version, comparison, options.metric, options.min_improvement
     )
-
-
-def promote_version(model_name: str, version_id: Any, stage: str) -> None:
-    """Move the alias in the MLflow registry first, then the stage in the Model Control Plane."""
-    from zenml.client import Client
-
-    version = Client().get_model_version(model_name, version_id)
-    registry.move_stage_alias(model_name, version.run_metadata.get(METADATA_MLFLOW_REGISTRY_VERSION), stage)
-    version.set_stage(stage, force=True)

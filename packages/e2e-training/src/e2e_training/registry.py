@@ -1,13 +1,23 @@
-"""The MLflow model registry of the active stack: register a trained model, move a stage's alias.
+"""The MLflow model registry of the active stack: register a trained model, read and move a stage's alias.
 
-ZenML's MLflow model registry maps stage ``staging`` to the alias ``staging`` and ``production``
-to ``champion`` (MLflow 3 has aliases instead of stages).
+A stage of the Model Control Plane is an alias in MLflow 3, named as ZenML's MLflow model registry
+names them: ``staging`` for staging, ``champion`` for production.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from e2e_common.contract import METADATA_CONTRACT_VERSION, Stage
+from e2e_common.errors import UnavailableError, one_line
+from e2e_common.schemas import DataContract
+
+STAGE_ALIASES = {Stage.STAGING.value: "staging", Stage.PRODUCTION.value: "champion"}
+
+# Metadata of the registered MLflow model: where it came from in the Model Control Plane.
+ZENML_MODEL_KEY = "zenml_model_name"
+ZENML_VERSION_KEY = "zenml_model_version"
 
 
 @dataclass(frozen=True)
@@ -21,18 +31,41 @@ class RunOrigin:
     mlflow_run_id: str
 
 
-def register_model(model_name: str, model_uri: str, version_number: int, origin: RunOrigin) -> str | None:
-    """Register the logged model as a new version of ``model_name``; the registry version, if any."""
+def alias_of(stage: str) -> str:
+    """The MLflow alias of a stage (``production`` -> ``champion``)."""
+    return STAGE_ALIASES[Stage(stage).value]
+
+
+def model_metadata(model_name: str, version_number: int, contract: DataContract) -> dict[str, Any]:
+    """The MLflow model's metadata: its Model Control Plane version and data contract version."""
+    return {
+        ZENML_MODEL_KEY: model_name,
+        ZENML_VERSION_KEY: version_number,
+        METADATA_CONTRACT_VERSION: contract.contract_version,
+    }
+
+
+def mlflow_registry() -> Any | None:
+    """The active stack's MLflow model registry, or None when it has none (or another kind)."""
     from zenml.client import Client
-    from zenml.model_registries.base_model_registry import ModelRegistryModelMetadata
 
     registry = Client().active_stack.model_registry
+    if registry is None or registry.flavor != "mlflow":
+        return None
+    return registry
+
+
+def register_model(model_name: str, model_uri: str, version_number: int, origin: RunOrigin) -> str | None:
+    """Register the logged model as a new version of ``model_name``; the registry version, if any."""
+    from zenml.model_registries.base_model_registry import ModelRegistryModelMetadata
+
+    registry = mlflow_registry()
     if registry is None:
         return None
     registered = registry.register_model_version(
         name=model_name,
         model_source_uri=model_uri,
-        description=f"ZenML model '{model_name}' version {version_number}",
+        description=description_of(model_name, version_number),
         metadata=ModelRegistryModelMetadata(
             zenml_pipeline_name=origin.pipeline_name,
             zenml_run_name=origin.run_name,
@@ -44,13 +77,101 @@ def register_model(model_name: str, model_uri: str, version_number: int, origin:
     return str(registered.version)
 
 
-def move_stage_alias(model_name: str, registry_version: Any, stage: str) -> bool:
-    """Point the stage's alias at ``registry_version``; False when the stack has no registry."""
-    from zenml.client import Client
-    from zenml.model_registries.base_model_registry import ModelVersionStage
+@dataclass(frozen=True)
+class AliasState:
+    """Where a stage's alias points in the MLflow registry, and whether the expected version exists."""
 
-    registry = Client().active_stack.model_registry
-    if registry is None or registry_version is None:
+    alias: str
+    tracking_uri: str
+    aliased_version: str | None
+    expected_version: str | None
+    expected_exists: bool
+
+    @property
+    def agrees(self) -> bool:
+        return self.aliased_version == self.expected_version
+
+
+def _client(registry: Any) -> Any:
+    try:
+        return registry.mlflow_client
+    except Exception as exc:  # an unreachable tracking server surfaces here or on the first call
+        raise UnavailableError(f"the MLflow model registry cannot be reached: {one_line(exc)}") from exc
+
+
+def _is_missing(exc: Exception) -> bool:
+    return getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE")
+
+
+def alias_state(
+    model_name: str, stage: str, expected_version: Any, zenml_version: int | None = None
+) -> AliasState | None:
+    """The stage's alias and the registry version it should point at (the one the stage's Model
+    Control Plane version ``zenml_version`` recorded); None when the stack has no MLflow registry."""
+    from mlflow.exceptions import MlflowException
+
+    registry = mlflow_registry()
+    if registry is None:
+        return None
+    client = _client(registry)
+    alias = alias_of(stage)
+    expected = None if expected_version is None else str(expected_version)
+    try:
+        aliased: str | None = str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException as exc:
+        if not _is_missing(exc):
+            raise UnavailableError(f"the MLflow model registry cannot be read: {one_line(exc)}") from exc
+        aliased = None
+    exists = expected is not None and _holds(client, model_name, expected, zenml_version)
+    import mlflow
+
+    return AliasState(alias, mlflow.get_tracking_uri(), aliased, expected, exists)
+
+
+def holds(model_name: str, registry_version: str, zenml_version: int) -> bool:
+    """Whether the stack's MLflow registry holds ``registry_version`` as registered for ``zenml_version``
+    (True when the stack has no MLflow registry: there is nothing to disagree with)."""
+    registry = mlflow_registry()
+    return registry is None or _holds(_client(registry), model_name, str(registry_version), zenml_version)
+
+
+def description_of(model_name: str, version_number: int) -> str:
+    return f"ZenML model '{model_name}' version {version_number}"
+
+
+def _holds(client: Any, model_name: str, version: str, zenml_version: int | None) -> bool:
+    """Whether the registry has ``version`` of the model, registered for ``zenml_version`` (a registry
+    that was reset numbers its versions from 1 again)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        registered = client.get_model_version(model_name, version)
+    except MlflowException as exc:
+        if _is_missing(exc):
+            return False
+        raise UnavailableError(f"the MLflow model registry cannot be read: {one_line(exc)}") from exc
+    description = registered.description or ""
+    if zenml_version is None or not description.startswith("ZenML model"):
+        return True
+    return description == description_of(model_name, zenml_version)
+
+
+def point_alias(model_name: str, stage: str, registry_version: Any | None) -> bool:
+    """Point the stage's alias at ``registry_version``, or remove it when None; False without a registry."""
+    from mlflow.exceptions import MlflowException
+
+    registry = mlflow_registry()
+    if registry is None:
         return False
-    registry.update_model_version(name=model_name, version=str(registry_version), stage=ModelVersionStage[stage.upper()])
+    client = _client(registry)
+    alias = alias_of(stage)
+    try:
+        if registry_version is None:
+            client.delete_registered_model_alias(model_name, alias)
+        else:
+            client.set_registered_model_alias(model_name, alias, str(registry_version))
+    except MlflowException as exc:
+        if registry_version is None and _is_missing(exc):
+            return True
+        raise UnavailableError(f"the MLflow alias '{alias}' of model '{model_name}' cannot be set: {one_line(exc)}") from exc
     return True

@@ -5,6 +5,7 @@ The others are cached on their inputs, their parameters, the code of the modules
 the versions of the libraries (``CACHE_POLICY``); ``--no-cache`` turns caching off for all.
 """
 
+import dataclasses
 import logging
 from typing import Annotated
 
@@ -38,6 +39,7 @@ from e2e_training import (
     screening,
     search,
     split,
+    stages,
     tracking,
 )
 from e2e_training.settings import (
@@ -150,12 +152,24 @@ def select_model(
 
 @step(enable_cache=False)
 def train_model(
-    dataset_trn: pd.DataFrame, selected_model: ClassifierMixin, data_contract: DataContract
+    dataset_trn: pd.DataFrame,
+    selected_model: ClassifierMixin,
+    preprocess_pipeline: Pipeline,
+    train_split: pd.DataFrame,
+    data_contract: DataContract,
 ) -> Annotated[ClassifierMixin, ArtifactConfig(name=contract.MODEL, artifact_type=ArtifactType.MODEL)]:
-    """Fit the selected model on the train split; with MLflow, log it and register it."""
-    fitted = tracking.fit_and_log(selected_model, *preprocess.features_and_target(dataset_trn, data_contract))
+    """Fit the selected model on the train split; with MLflow, log the whole model (preprocessing and
+    classifier, raw rows in) and register it."""
+    context = get_step_context()
+    fitted = tracking.fit_and_log(
+        selected_model,
+        *preprocess.features_and_target(dataset_trn, data_contract),
+        preprocess_pipeline,
+        train_split,
+        data_contract,
+        metadata=registry.model_metadata(context.model.name, context.model_version.number, data_contract),
+    )
     if fitted.model_uri is not None:
-        context = get_step_context()
         origin = registry.RunOrigin(
             context.pipeline.name, context.pipeline_run.name, str(context.pipeline_run.id), context.step_run.name,
             fitted.mlflow_run_id,
@@ -220,18 +234,24 @@ def promote_model(
     context = get_step_context()
     model_name, this_version = context.model.name, context.model_version
     failures = evaluate.gate_failures_of(evaluation)
-    if failures:
-        holdout_score = evaluation.get(evaluate.HOLDOUT, {}).get(options.metric)
-        decision = promote.refused_by_gates(options, this_version.number, holdout_score, failures)
-    else:
-        current = version_at_stage_or_none(model_name, options.target_env)
-        promote.check_comparable(model_name, options, data_contract, current)
-        decision = promote.decide_against_stage(
-            options, split_options, preprocess_pipeline, model, this_version.number, current, holdout_split,
-            data_contract.target,
-        )
-    if decision.promoted:
-        promote.promote_version(model_name, this_version.id, options.target_env)
+    stage = options.target_env
+    with stages.stage_lock(model_name, stage):
+        repairs = stages.repair(model_name, stage, strict=options.promotion != promote.LATEST)
+        if failures:
+            holdout_score = evaluation.get(evaluate.HOLDOUT, {}).get(options.metric)
+            decision = promote.refused_by_gates(options, this_version.number, holdout_score, failures)
+        else:
+            current = version_at_stage_or_none(model_name, stage)
+            promote.check_comparable(model_name, options, data_contract, current)
+            decision = promote.decide_against_stage(
+                options, split_options, preprocess_pipeline, model, this_version.number, current, holdout_split,
+                data_contract.target,
+            )
+        if decision.promoted:
+            version = Client().get_model_version(model_name, this_version.id)
+            stages.move(model_name, version, stage, stages.TRAINING, decision.reason)
+    if repairs:
+        decision = dataclasses.replace(decision, repairs=repairs)
     log_metadata(metadata={names.METADATA_PROMOTION: decision.as_metadata()}, infer_model=True)
     logger.info("promotion: %s", report.describe_decision(decision.as_metadata()))
     return decision.as_metadata()

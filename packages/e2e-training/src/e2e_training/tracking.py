@@ -1,4 +1,9 @@
-"""Fitting the selected model with MLflow tracking when the step runs under an MLflow run."""
+"""Fitting the selected model with MLflow tracking when the step runs under an MLflow run.
+
+The model logged to MLflow (and registered) is the whole model: the version's fitted preprocessing
+and the classifier in one sklearn ``Pipeline``, so ``mlflow.pyfunc.load_model(...).predict`` takes
+the raw rows ``e2e-infer`` takes, checked against the data contract by the same code.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,70 @@ from typing import Any
 
 import pandas as pd
 from sklearn.base import ClassifierMixin, clone
+from sklearn.pipeline import Pipeline
 
 from e2e_common.contract import MODEL
+from e2e_common.schemas import DataContract, FeatureKind
+
+# Steps of the whole model as logged to MLflow.
+PREPROCESS_STEP = "preprocess"
+CLASSIFIER_STEP = "classifier"
+INPUT_EXAMPLE_ROWS = 5
+# MLflow column types of the raw feature columns. Numbers are doubles so that missing values (NaN)
+# and integers both pass MLflow's schema check; the data contract then checks and coerces each kind.
+SIGNATURE_TYPES = {FeatureKind.NUMERIC: "double", FeatureKind.CATEGORICAL: "string", FeatureKind.BOOLEAN: "boolean"}
 
 
 @dataclass(frozen=True)
 class FittedModel:
-    """The fitted classifier and, when tracked, the URI MLflow logged it under and the run's id."""
+    """The fitted classifier and, when tracked, the URI MLflow logged the whole model under and the run's id."""
 
     model: ClassifierMixin
     model_uri: str | None = None
     mlflow_run_id: str | None = None
 
 
-def fit_and_log(selected: ClassifierMixin, features: pd.DataFrame, target: pd.Series) -> FittedModel:
-    """Fit a fresh copy of ``selected``; under an active MLflow run, autolog and log the model.
+def whole_model(preprocess: Pipeline, model: ClassifierMixin) -> Pipeline:
+    """The fitted preprocessing and classifier as one model of raw rows (nothing is refitted)."""
+    return Pipeline([(PREPROCESS_STEP, preprocess), (CLASSIFIER_STEP, model)])
 
-    The model is logged explicitly with its requirements (autolog's model logging infers them in
-    a subprocess, which costs seconds) in the skops format, trusting the types of this model.
+
+def raw_signature(contract: DataContract, example: pd.DataFrame, predictions: Any) -> Any:
+    """The MLflow signature of the whole model: the contract's raw feature columns and kinds in, the class out.
+
+    Every feature column is required, as ``e2e-infer`` requires it; a column's values may be missing
+    wherever the data allows it (the preprocessing imputes them).
+    """
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema([ColSpec(SIGNATURE_TYPES[spec.kind], spec.name) for spec in contract.features])
+    return ModelSignature(inputs=inputs, outputs=infer_signature(example, predictions).outputs)
+
+
+def requirements() -> list[str]:
+    """What loading the whole model needs: the preprocessing's classes live in e2e-tabular-common."""
+    import importlib.metadata
+
+    distributions = ("e2e-tabular-common", "scikit-learn", "pandas", "pydantic")
+    return [f"{name}=={importlib.metadata.version(name)}" for name in distributions]
+
+
+def fit_and_log(
+    selected: ClassifierMixin,
+    features: pd.DataFrame,
+    target: pd.Series,
+    preprocess: Pipeline,
+    raw_rows: pd.DataFrame,
+    contract: DataContract,
+    metadata: Mapping[str, Any] | None = None,
+) -> FittedModel:
+    """Fit a fresh copy of ``selected`` on ``features``; under an active MLflow run, autolog it and log
+    the whole model (``preprocess`` then the classifier) with a signature of the contract's raw
+    columns and a few of ``raw_rows`` as its input example.
+
+    The requirements are given (inferring them costs seconds). The whole model is saved with
+    cloudpickle: skops cannot load the data contract record the preprocessing holds.
     """
     import mlflow
 
@@ -33,18 +84,19 @@ def fit_and_log(selected: ClassifierMixin, features: pd.DataFrame, target: pd.Se
     run = mlflow.active_run()
     if run is None:
         return FittedModel(model.fit(features, target))
-    import sklearn
-    import skops.io
-    from mlflow.models import infer_signature
 
     mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
     model.fit(features, target)
+    whole = whole_model(preprocess, model)
+    example = raw_rows[contract.feature_names].head(INPUT_EXAMPLE_ROWS)
     logged = mlflow.sklearn.log_model(
-        model,
+        whole,
         name=MODEL,
-        signature=infer_signature(features, model.predict(features)),
-        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
-        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(model)),
+        signature=raw_signature(contract, example, whole.predict(example)),
+        input_example=example,
+        pip_requirements=requirements(),
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+        metadata=dict(metadata or {}),
     )
     return FittedModel(model, logged.model_uri if logged is not None else None, run.info.run_id)
 
