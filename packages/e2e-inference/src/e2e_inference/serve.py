@@ -423,7 +423,7 @@ class ModelHolder:
             except Exception as exc:  # noqa: BLE001 - a failed check is reported in /health, never fatal
                 if raise_unreachable and store_unreachable(exc):
                     raise unreachable_error(exc) from exc
-                self._failed(f"the stage could not be checked: {one_line(f'{type(exc).__name__}: {exc}')}")
+                self._failed(f"the stage could not be checked: {one_line(f'{type(exc).__name__}: {exc}')}", exc)
 
     def _check(self) -> None:
         try:
@@ -458,7 +458,10 @@ class ModelHolder:
 
     def _failed(self, message: str, exc: BaseException | None = None) -> None:
         if exc is not None and store_unreachable(exc):
-            message = f"the ZenML store cannot be reached ({type(exc).__name__}); serving the version loaded before"
+            served = self.served
+            message = f"the ZenML store cannot be reached ({type(exc).__name__})" + (
+                f"; still serving version {served.version_name}" if served is not None else ""
+            )
         with self._lock:
             changed = message != self.last_error
             self.last_error = message
