@@ -722,6 +722,7 @@ def test_bad_settings_and_a_taken_port_exit_2_before_loading_anything(started):
         (["--port", "70000"], "invalid value '70000' for setting 'port' (--port / E2E_PORT)"),
         (["--poll-interval", "0"], "setting 'poll_interval' (--poll-interval / E2E_POLL_INTERVAL)"),
         (["--stage", "archived"], "setting 'stage'"),
+        (["--no-cache"], "unrecognized arguments: --no-cache"),  # pipeline settings are not the server's
         (["--port", str(started.server.port)], f"cannot listen on 127.0.0.1:{started.server.port}: "),
     ):
         began = time.monotonic()

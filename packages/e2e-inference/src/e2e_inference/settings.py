@@ -128,7 +128,7 @@ class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
 
 # ``e2e-serve``: the HTTP model server (e2e_inference.serve_cli).
 
-from pydantic_settings import CliSuppress  # noqa: E402 - this section was appended to the module
+from e2e_common.settings import CommandSettings  # noqa: E402 - this section was appended to the module
 
 SERVE_EXAMPLES = """\
   e2e-serve                                                  # serve production's version on 127.0.0.1:8080
@@ -160,7 +160,7 @@ class ServeOptions(Section):
     )
 
 
-class ServeSettings(E2ESettings, ServeOptions):
+class ServeSettings(CommandSettings, ServeOptions):
     """Serve the model version at a stage over HTTP (MLflow's scoring protocol), following the stage.
 
     CLI flag > E2E_ environment variable > --config YAML file > default.
@@ -169,8 +169,4 @@ class ServeSettings(E2ESettings, ServeOptions):
     cli_examples = SERVE_EXAMPLES
     cli_version = __version__
 
-    # Settings of the pipeline CLIs that mean nothing to a server: accepted, never shown in --help.
-    no_cache: CliSuppress[bool] = option(False, "Unused by e2e-serve.")
-    notify_on_failure: CliSuppress[bool] = option(True, "Unused by e2e-serve.")
-    notify_on_success: CliSuppress[bool] = option(False, "Unused by e2e-serve.")
     debug: bool = option(False, "Show tracebacks, library logs and one access-log line per request.")
