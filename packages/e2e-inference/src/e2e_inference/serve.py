@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from e2e_common.contract import MODEL, PREPROCESS_PIPELINE
-from e2e_common.errors import DataError, E2EError, NoModelAtStageError, one_line
+from e2e_common.errors import DataError, NoModelAtStageError, UnavailableError, one_line
 from e2e_common.schemas import DataContract, coerce_column, plain_value
 from e2e_inference.__about__ import __version__
 
@@ -55,15 +55,6 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 HEALTH_KEYS = ("model_name", "stage", "version", "version_id", "stage_version", "behind", "checked_at", "last_error")
 
 REQUEST_SOURCE = "the request"
-STORE_UNAVAILABLE_EXIT_CODE = 5
-
-
-class StoreUnavailableError(E2EError):
-    """The ZenML store (server or database) cannot be reached: exit 5, retry later."""
-
-    exit_code = STORE_UNAVAILABLE_EXIT_CODE
-
-
 class RequestError(Exception):
     """A request the server refuses: its HTTP status, ``error_code`` and one line naming what is wrong."""
 
@@ -353,8 +344,8 @@ def without_credentials(url: str) -> str:
     return re.sub(r"(//)[^/@]*@", r"\1", url)
 
 
-def unreachable_error(exc: BaseException) -> StoreUnavailableError:
-    """StoreUnavailableError (exit 5) naming the store, without credentials, and what to do."""
+def unreachable_error(exc: BaseException) -> UnavailableError:
+    """UnavailableError (exit 5) naming the store, without credentials, and what to do."""
     try:
         from zenml.config.global_config import GlobalConfiguration
 
@@ -364,14 +355,14 @@ def unreachable_error(exc: BaseException) -> StoreUnavailableError:
     root = exc
     while root.__cause__ is not None or root.__context__ is not None:
         root = root.__cause__ or root.__context__  # type: ignore[assignment]
-    return StoreUnavailableError(
+    return UnavailableError(
         f"the ZenML store{where} cannot be reached ({type(root).__name__}); "
         "check that the server or database is up (zenml status) and start e2e-serve again"
     )
 
 
 def connect_store() -> None:
-    """Open the ZenML store (client, server or database); StoreUnavailableError (exit 5) when it does not answer."""
+    """Open the ZenML store (client, server or database); UnavailableError (exit 5) when it does not answer."""
     from zenml.client import Client
 
     try:
