@@ -230,3 +230,38 @@ def test_two_trainings_at_once_leave_the_stage_at_the_better_version(run_train, 
     decisions = [Client().get_model_version(model, n).run_metadata[names.METADATA_PROMOTION] for n in scores]
     assert sum(decision["promoted"] for decision in decisions) >= 1
     assert [move["came"] for move in moves if move["stage"] == "staging"][-1] == staging["version"]
+
+
+def test_a_deleted_mlflow_store_is_exit_5_until_a_version_replaces_the_stage(tiny_config, tmp_path):
+    """Its own ZenML store: the MLflow database is deleted between two trainings."""
+    import os
+
+    from e2e_testing.plugin import isolated_zenml_environment
+
+    env = {**os.environ, **isolated_zenml_environment(tmp_path)}
+
+    def run(program: str, *args: str) -> subprocess.CompletedProcess:
+        command = [str(Path(sys.executable).with_name(program)), *args]
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+    first = run("e2e-train", "--config", str(tiny_config))
+    assert first.returncode == 0, first.stdout + first.stderr
+    databases = list((tmp_path / "zenml").rglob("mlflow.db"))
+    assert len(databases) == 1
+    databases[0].unlink()
+
+    second = run("e2e-train", "--config", str(tiny_config))
+    assert second.returncode == 5, second.stdout + second.stderr
+    message = second.stderr.strip()
+    assert len(message.splitlines()) == 1 and "records MLflow registry version 1, which the MLflow registry" in message
+    assert "e2e-train --promotion latest" in message
+    status = run("e2e-models", "status")
+    assert status.returncode == 5 and "does not hold" in status.stderr
+
+    replaced = run("e2e-train", "--config", str(tiny_config), "--promotion", "latest")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert "Promotion:       promoted to staging" in replaced.stdout
+    status = run("e2e-models", "status", "--json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    staging = json.loads(status.stdout)["result"][0]
+    assert staging["alias_agrees"] is True and staging["version"] > 1  # the refused run's version was deleted
