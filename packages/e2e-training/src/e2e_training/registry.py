@@ -56,23 +56,36 @@ def mlflow_registry() -> Any | None:
 
 
 def register_model(model_name: str, model_uri: str, version_number: int, origin: RunOrigin) -> str | None:
-    """Register the logged model as a new version of ``model_name``; the registry version, if any."""
-    from zenml.model_registries.base_model_registry import ModelRegistryModelMetadata
+    """Register the logged model as a new version of ``model_name``; the registry version, if any.
+
+    MLflow's client is called directly with the logged model's id: an MLflow 3 tracking server
+    refuses a ``models:/m-...`` source without it (ZenML's registry wrapper does not pass it).
+    """
+    from mlflow.exceptions import MlflowException
 
     registry = mlflow_registry()
     if registry is None:
         return None
-    registered = registry.register_model_version(
+    client = _client(registry)
+    try:
+        client.create_registered_model(model_name)
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+            raise
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+    registered = client.create_model_version(
         name=model_name,
-        model_source_uri=model_uri,
+        source=model_uri,
+        run_id=origin.mlflow_run_id,
         description=description_of(model_name, version_number),
-        metadata=ModelRegistryModelMetadata(
-            zenml_pipeline_name=origin.pipeline_name,
-            zenml_run_name=origin.run_name,
-            zenml_pipeline_run_uuid=origin.run_id,
-            zenml_step_name=origin.step_name,
-            mlflow_run_id=origin.mlflow_run_id,
-        ),
+        tags={
+            "zenml_pipeline_name": origin.pipeline_name,
+            "zenml_run_name": origin.run_name,
+            "zenml_pipeline_run_uuid": origin.run_id,
+            "zenml_step_name": origin.step_name,
+            ZENML_VERSION_KEY: str(version_number),
+        },
+        model_id=model_id,
     )
     return str(registered.version)
 
