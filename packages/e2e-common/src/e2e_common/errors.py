@@ -47,9 +47,12 @@ class UnavailableError(E2EError):
     exit_code = 5
 
 
-def one_line(message: object) -> str:
-    """Collapse a message to a single line."""
-    return " ".join(str(message).split())
+def one_line(message: object, limit: int | None = None) -> str:
+    """Collapse a message to a single line (of at most ``limit`` characters, cut with ``...``)."""
+    line = " ".join(str(message).split())
+    if limit is not None and len(line) > limit:
+        line = line[: max(limit - 3, 0)] + "..."
+    return line
 
 
 def find_e2e_error(exc: BaseException) -> E2EError | None:
@@ -64,6 +67,16 @@ def find_e2e_error(exc: BaseException) -> E2EError | None:
     return None
 
 
+def _unavailable(exc: BaseException) -> E2EError | None:
+    """A store or server that is busy, read-only or down (exit 5), from what the libraries raised."""
+    try:
+        from e2e_common.stores import unavailable_error
+
+        return unavailable_error(exc)
+    except Exception:  # noqa: BLE001 - the report of a failure must not fail
+        return None
+
+
 INTERRUPTED_EXIT_CODE = 130
 INTERRUPTIONS = frozenset({"KeyboardInterrupt", "RunInterruptedException"})
 
@@ -75,7 +88,7 @@ def exit_with_error(exc: BaseException, debug: bool = False) -> NoReturn:
     if type(exc).__name__ in INTERRUPTIONS:
         print("error: interrupted; the run stopped before it finished", file=sys.stderr)
         sys.exit(INTERRUPTED_EXIT_CODE)
-    known = find_e2e_error(exc)
+    known = find_e2e_error(exc) or _unavailable(exc)
     if known is not None:
         print(f"error: {one_line(known)}", file=sys.stderr)
         sys.exit(known.exit_code)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
+from typing import Any
+
+TRACEBACK_HEADER = "Traceback (most recent call last):"
+CHAINED_EXCEPTION = ("During handling of the above exception", "The above exception was the direct cause")
 
 
 def colors_wanted() -> bool:
@@ -14,7 +20,12 @@ def colors_wanted() -> bool:
 
 
 def configure_runtime(debug: bool) -> None:
-    """Quiet library logs unless ``debug``; never open browsers; plain tracebacks; colour only on a terminal."""
+    """Quiet library logs unless ``debug``; never open browsers; plain tracebacks; colour only on a terminal.
+
+    Without ``debug`` no traceback reaches stderr, whoever prints it (a library's log record, a
+    background thread, an object finalized late): the CLIs report a failure as one ``error:`` line.
+    SIGTERM interrupts as Ctrl-C does (exit 130), unless the program handles SIGTERM itself.
+    """
     if not colors_wanted():
         os.environ["ZENML_LOGGING_COLORS_DISABLED"] = "true"
     level = "DEBUG" if debug else "WARN"
@@ -23,23 +34,104 @@ def configure_runtime(debug: bool) -> None:
     os.environ.setdefault("AUTO_OPEN_DASHBOARD", "false")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    if not debug:
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "CRITICAL")  # MLflow's own stderr handler: its errors end as our line
+        without_tracebacks()
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not debug:
-        for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently"):
+        for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently", "sqlalchemy"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
+    interrupt_on_sigterm()
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt in the main thread (exit 130, cleanup runs), when nothing else
+    handles it: a program that installed its own handler (``e2e-serve``) keeps it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+class TracebackFreeStream:
+    """A text stream that passes everything to ``stream`` but Python tracebacks.
+
+    A traceback comes in one write (a log record with its exception) or in several (the
+    ``traceback`` module writes it piece by piece: the header, each frame, the exception line, the
+    chained exceptions); both are dropped, and what precedes the traceback in the write is kept.
+    """
+
+    NORMAL, IN_TRACEBACK, AFTER_EXCEPTION = range(3)
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._state = self.NORMAL
+
+    def write(self, text: str) -> int:
+        piece = text.lstrip("\n")
+        if self._state == self.IN_TRACEBACK:
+            if piece and not text[:1].isspace() and not piece.startswith((*CHAINED_EXCEPTION, TRACEBACK_HEADER)):
+                self._state = self.AFTER_EXCEPTION  # the exception line ends this traceback
+            return len(text)
+        if self._state == self.AFTER_EXCEPTION:
+            if piece.startswith((*CHAINED_EXCEPTION, TRACEBACK_HEADER)):
+                self._state = self.IN_TRACEBACK  # a chained exception follows
+                return len(text)
+            if not text.strip() or text[:1] in (" ", "\t"):
+                return len(text)  # a blank piece or a note of the exception
+            self._state = self.NORMAL
+        at = text.find(TRACEBACK_HEADER)
+        if at < 0:
+            return self._stream.write(text) or len(text)
+        kept = text[:at]
+        if kept.strip():
+            self._stream.write(kept if kept.endswith("\n") else kept + "\n")
+        # The whole traceback in this write (a log record) leaves nothing to skip; a lone header does.
+        if not text[at + len(TRACEBACK_HEADER):].strip():
+            self._state = self.IN_TRACEBACK
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def without_tracebacks() -> None:
+    """No traceback on stderr: filter the stream, and quiet the hooks of threads and late finalizers."""
+    if not isinstance(sys.stderr, TracebackFreeStream) and sys.stderr is not None:
+        sys.stderr = TracebackFreeStream(sys.stderr)
+    threading.excepthook = _ignore_thread_failure
+    sys.unraisablehook = _ignore_unraisable
+
+
+def _ignore_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A background thread of a library failed: the main thread's outcome is what the CLI reports."""
+    logging.getLogger("e2e").debug("thread %s failed: %s", getattr(args.thread, "name", "?"), args.exc_value)
+
+
+def _ignore_unraisable(unraisable: Any) -> None:
+    logging.getLogger("e2e").debug("ignored in %r: %s", unraisable.object, unraisable.exc_value)
 
 
 def release_zenml_log_store() -> None:
     """Shut down the active stack's log store if ZenML is loaded; call before the process exits.
 
     ZenML 0.98 leaves its OpenTelemetry log handler alive; on Python 3.12+ its flush at
-    interpreter shutdown starts a thread, which fails and prints a traceback on stderr.
+    interpreter shutdown starts a thread, which fails and prints a traceback on stderr. Does nothing
+    when the store was never opened (a failure before, or a store that could not be opened).
     """
-    import sys
+    from e2e_common.stores import store_opened
 
-    if "zenml.client" not in sys.modules:
-        return
+    if not store_opened():
+        return  # nothing to release, and opening the store now could wait on a lock
     try:
         from zenml.client import Client
 

@@ -39,7 +39,14 @@ def _flavors(components: dict, component_type: object) -> list[str]:
 
 
 def ensure_embedded_stack(say: Callable[[str], None] = print) -> StackInfo:
-    """Use the active stack, or register and activate the embedded one; describe the result."""
+    """Use the active stack, or register and activate the embedded one; describe the result.
+
+    The store is opened first with bounded waits (``e2e_common.stores``): a locked local store or a
+    server that does not answer is UnavailableError (exit 5) within seconds, not minutes of retries.
+    """
+    from e2e_common.stores import open_zen_store
+
+    open_zen_store(say)
     from zenml.client import Client
     from zenml.enums import StackComponentType, StoreType
 
