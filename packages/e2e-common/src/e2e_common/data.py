@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from e2e_common.errors import DataError
-from e2e_common.files import check_readable_file, table_format
+from e2e_common.files import check_column_names, check_readable_file, not_utf8, read_header, table_format
 
 DEFAULT_TARGET = "target"
 DEFAULT_INFERENCE_FRACTION = 0.05
@@ -25,12 +25,18 @@ STREAM_BUFFER_BYTES = 1 << 20
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a whole CSV or Parquet file, chosen by extension."""
+    """Read a whole CSV or Parquet file, chosen by extension.
+
+    Its header is checked first (``read_header``): a repeated or empty column name is a DataError,
+    never a column that pandas renamed (``a.1``, ``Unnamed: 0``).
+    """
     path = check_readable_file(path)
+    read_header(path)
     frames = list(iter_table_chunks(path, chunk_size=None))
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if frame.empty:
         raise DataError(f"{path}: no rows to read")
+    check_column_names(list(frame.columns), path)
     return frame
 
 
@@ -55,7 +61,9 @@ def reading_errors(path: Path | str, kind: str) -> Iterator[None]:
         yield
     except DataError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: {not_utf8(exc)}") from exc
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot be read as {kind.upper()} ({_first_line(exc)})") from exc
     except Exception as exc:  # pyarrow raises its own error types for corrupt files
         if type(exc).__module__.startswith("pyarrow"):
@@ -76,7 +84,9 @@ def open_parquet(path: Path | str, streaming: bool = False):
 def _iter_csv(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
     try:
         if chunk_size is None:
-            yield pd.read_csv(path)
+            # The whole file at once: one type per column (low_memory would infer it per block of
+            # rows, and a column could hold numbers in some blocks and text in others).
+            yield pd.read_csv(path, low_memory=False)
             return
         with pd.read_csv(path, chunksize=chunk_size) as reader:
             yield from reader
@@ -112,8 +122,21 @@ def file_fingerprint(path: Path | str, visit: Callable[[bytes], None] | None = N
 def frame_fingerprint(frame: pd.DataFrame) -> str:
     """``sha256:<hex>`` of a DataFrame's column names, dtypes, index and values."""
     digest = hashlib.sha256(repr([(str(name), str(dtype)) for name, dtype in frame.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    try:
+        hashed = pd.util.hash_pandas_object(frame, index=True)
+    except TypeError:  # cells that cannot be hashed (lists, dicts, arrays): hashed as their text
+        hashed = pd.util.hash_pandas_object(_unhashable_as_text(frame), index=True)
+    digest.update(hashed.to_numpy().tobytes())
     return f"sha256:{digest.hexdigest()}"
+
+
+def _unhashable_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every object column as the text of its values (missing values kept)."""
+    text = {
+        index: column.map(repr, na_action="ignore") if column.dtype == object else column
+        for index, (_, column) in enumerate(frame.items())
+    }
+    return pd.DataFrame(text, index=frame.index)
 
 
 def load_default_dataset() -> pd.DataFrame:

@@ -6,6 +6,7 @@ path and attributes stable.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
@@ -36,10 +37,38 @@ class ContractCaster(TransformerMixin, BaseEstimator):
         return self.contract.feature_names if self.contract is not None else []
 
 
+# Numeric model inputs are kept within this magnitude: scikit-learn's tree models compute in float32,
+# whose largest number is 3.4e38 (a value beyond it is an error, not a large number).
+FEATURE_BOUND = 1e38
+
+
+class MagnitudeBound(TransformerMixin, BaseEstimator):
+    """Clips numeric features to ±``FEATURE_BOUND``.
+
+    Raw values are checked to stay below 1e150 (``e2e_common.checks``); a row to score far outside a
+    narrow training range can still scale beyond what a float32 model takes. Training values never
+    reach the bound unless ``--no-normalize`` keeps them raw, where the clipped values keep their order.
+    """
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> MagnitudeBound:
+        self.n_features_in_ = X.shape[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X.clip(-FEATURE_BOUND, FEATURE_BOUND) if hasattr(X, "clip") else np.clip(X, -FEATURE_BOUND, FEATURE_BOUND)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        names = input_features if input_features is not None else getattr(self, "feature_names_in_", [])
+        return np.asarray(names, dtype=object)
+
+
 def build_preprocess_pipeline(
     contract: DataContract, normalize: bool = True, max_categories: int | None = None
 ) -> Pipeline:
-    """An unfitted Pipeline: contract check, imputation, optional MinMax scaling, one-hot encoding.
+    """An unfitted Pipeline: contract check, imputation, optional MinMax scaling, numbers bounded to
+    ±``FEATURE_BOUND``, one-hot encoding.
 
     Unknown categories are encoded as all zeros; the output is a DataFrame with stable names.
     ``max_categories`` bounds the one-hot columns of each categorical: its ``max_categories - 1``
@@ -55,6 +84,7 @@ def build_preprocess_pipeline(
     ]
     if normalize:
         numeric_steps.append(("scale", MinMaxScaler()))
+    numeric_steps.append(("bound", MagnitudeBound()))
     transformers = []
     if numeric:
         transformers.append(("numeric", Pipeline(numeric_steps), numeric))
@@ -65,7 +95,8 @@ def build_preprocess_pipeline(
     if categorical:
         encode = Pipeline(
             [
-                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+                # keep_empty_features: a column without any value still gives its (missing) level.
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY, keep_empty_features=True)),
                 (
                     "one_hot",
                     OneHotEncoder(

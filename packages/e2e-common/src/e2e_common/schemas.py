@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from e2e_common.checks import check_magnitude, infinite_count, unsupported_values, without_infinities
 from e2e_common.contract import CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS
 from e2e_common.errors import DataError
+from e2e_common.files import shown_name
 
 ClassLabel = StrictBool | StrictInt | StrictFloat | StrictStr
 
@@ -55,6 +57,8 @@ class ValidatedRows:
 
     features: pd.DataFrame
     unseen_categories: dict[str, int] = field(default_factory=dict)
+    # Infinite values per numeric feature, read as missing values.
+    infinite: dict[str, int] = field(default_factory=dict)
 
 
 class DataContract(BaseModel):
@@ -138,25 +142,59 @@ class DataContract(BaseModel):
         """
         missing = [name for name in self.feature_names if name not in frame.columns]
         if missing:
-            raise DataError(f"missing feature columns: {', '.join(missing)}")
+            raise DataError(f"missing feature columns: {', '.join(missing)}{_spelled_otherwise(missing, frame.columns)}")
         coerced: dict[str, pd.Series] = {}
         unreadable: list[str] = []
         unseen: dict[str, int] = {}
+        infinite: dict[str, int] = {}
         for spec in self.features:
             column = frame[spec.name]
+            if isinstance(column, pd.DataFrame):
+                raise DataError(f"column {shown_name(spec.name)} appears {column.shape[1]} times; rename or remove the copies")
+            held = unsupported_values(column)
+            if held is not None:
+                raise DataError(
+                    f"feature column {shown_name(spec.name)} holds {held}; the model reads one "
+                    f"{KIND_VALUE[spec.kind]} per cell"
+                )
             try:
-                coerced[spec.name] = coerce_column(column, spec.kind)
+                values = coerce_column(column, spec.kind)
             except ValueError as exc:
                 unreadable.append(f"{spec.name} ({exc})")
                 continue
+            if spec.kind is FeatureKind.NUMERIC:
+                check_magnitude(values, spec.name)
+                count = infinite_count(values)
+                if count:
+                    infinite[spec.name] = count
+                    values = without_infinities(values)
+            coerced[spec.name] = values
             if spec.kind is FeatureKind.CATEGORICAL:
-                values = coerced[spec.name]
                 new = values.notna() & ~values.isin(spec.categories)
                 if new.any():
                     unseen[spec.name] = int(new.sum())
         if unreadable:
             raise DataError(f"columns with values that cannot be read as their kind: {'; '.join(unreadable)}")
-        return ValidatedRows(features=pd.DataFrame(coerced, index=frame.index), unseen_categories=unseen)
+        return ValidatedRows(
+            features=pd.DataFrame(coerced, index=frame.index), unseen_categories=unseen, infinite=infinite
+        )
+
+
+KIND_VALUE = {
+    FeatureKind.NUMERIC: "number",
+    FeatureKind.BOOLEAN: "true or false value",
+    FeatureKind.CATEGORICAL: "text or number",
+}
+
+
+def _spelled_otherwise(missing: list[str], columns: Any) -> str:
+    """A hint when the file has a missing column under a name that differs only in spaces or case."""
+    present = {str(name).strip().casefold(): str(name) for name in columns}
+    near = [(name, present[name.strip().casefold()]) for name in missing if name.strip().casefold() in present]
+    if not near:
+        return ""
+    shown = ", ".join(f"{shown_name(found)} for {shown_name(name)}" for name, found in near)
+    return f" (the rows have {shown}: names must match exactly, spaces and case included)"
 
 
 def coerce_column(column: pd.Series, kind: FeatureKind) -> pd.Series:
@@ -187,7 +225,7 @@ def coerce_column(column: pd.Series, kind: FeatureKind) -> pd.Series:
 def _raise_on_lost_values(original: pd.Series, converted: pd.Series, expected: str) -> None:
     lost = original.notna() & converted.isna()
     if lost.any():
-        example = original[lost].iloc[0]
+        example = plain_value(original[lost].iloc[0])
         raise ValueError(f"{int(lost.sum())} value(s) not {expected}, e.g. {example!r}")
 
 
@@ -199,6 +237,9 @@ def _category_text(value: Any) -> str:
 
 def _feature_spec(name: str, column: pd.Series) -> FeatureSpec:
     dtype = str(column.dtype)
+    held = unsupported_values(column)
+    if held is not None:
+        raise DataError(f"column {shown_name(name)} holds {held}, which are not features; drop it with --drop-columns")
     if pd.api.types.is_bool_dtype(column):
         return FeatureSpec(name=name, kind=FeatureKind.BOOLEAN, dtype=dtype)
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
@@ -206,12 +247,12 @@ def _feature_spec(name: str, column: pd.Series) -> FeatureSpec:
     held = _dates_held(column)
     if held is not None:
         raise DataError(
-            f"column '{name}' holds {held}, which are not turned into features; "
+            f"column {shown_name(name)} holds {held}, which are not turned into features; "
             "add numeric columns of its parts (e.g. year, month, day of week) or drop it with --drop-columns"
         )
     if pd.api.types.is_timedelta64_dtype(column) or pd.api.types.is_complex_dtype(column):
         raise DataError(
-            f"column '{name}' has dtype {dtype}, which is not supported; "
+            f"column {shown_name(name)} has dtype {dtype}, which is not supported; "
             "convert it to numbers or text, or drop it with --drop-columns"
         )
     if _is_boolean_text(column):
