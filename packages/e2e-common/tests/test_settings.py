@@ -72,3 +72,27 @@ def test_config_file_problems_are_usage_errors(tmp_path):
     broken.write_text("test_size: [\n")
     with pytest.raises(UsageError, match="is not valid YAML"):
         ExampleSettings.from_cli(["--config", str(broken)])
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"), [("- test_size: 0.1\n", "a list"), ("0.1\n", "a number"), ("yes\n", "a boolean")]
+)
+def test_a_config_file_whose_top_level_is_not_a_mapping_is_a_usage_error(tmp_path, content, kind):
+    config = tmp_path / "settings.yaml"
+    config.write_text(content)
+    with pytest.raises(UsageError) as raised:
+        ExampleSettings.from_cli(["--config", str(config)])
+    assert str(raised.value) == f"config file {config} must hold a mapping of settings (key: value), not {kind}"
+
+
+def test_a_config_file_that_is_a_folder_not_utf_8_or_with_a_key_that_is_not_text_says_so(tmp_path):
+    with pytest.raises(UsageError, match="is a folder"):
+        ExampleSettings.from_cli(["--config", str(tmp_path)])
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("model_name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UsageError, match="is not UTF-8 text"):
+        ExampleSettings.from_cli(["--config", str(latin)])
+    numbered = tmp_path / "numbered.yaml"
+    numbered.write_text("1: 2\n")
+    with pytest.raises(UsageError, match="setting names must be text, not 1"):
+        ExampleSettings.from_cli(["--config", str(numbered)])

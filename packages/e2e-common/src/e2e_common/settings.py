@@ -126,10 +126,37 @@ class CommandSettings(BaseSettings):
         if located.config is None:
             return located
         config_path = Path(located.config)
-        if not config_path.is_file():
-            raise UsageError(f"config file {config_path} not found (setting 'config'); pass an existing YAML file")
+        check_config_file(config_path)
         with_file = type(cls.__name__, (cls,), {"model_config": {**cls.model_config, "yaml_file": config_path}})
         return _parse(with_file, args, prog, config_path)
+
+
+YAML_KINDS = {list: "a list", str: "a text", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def check_config_file(path: Path) -> None:
+    """UsageError unless ``path`` is a readable YAML file whose top level is a mapping of settings
+    (or empty): the config file's shape, checked before any setting is read from it."""
+    import yaml
+
+    if path.is_dir():
+        raise UsageError(f"config file {path} is a folder (setting 'config'); pass a YAML file")
+    if not path.is_file():
+        raise UsageError(f"config file {path} not found (setting 'config'); pass an existing YAML file")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"config file {path} is not UTF-8 text (setting 'config'); save it as UTF-8") from exc
+    except OSError as exc:
+        raise UsageError(f"config file {path} cannot be read ({exc.strerror or exc}) (setting 'config')") from exc
+    except yaml.YAMLError as exc:
+        raise UsageError(f"config file {path} is not valid YAML: {one_line(exc)}") from exc
+    if content is not None and not isinstance(content, dict):
+        kind = YAML_KINDS.get(type(content), f"a {type(content).__name__}")
+        raise UsageError(f"config file {path} must hold a mapping of settings (key: value), not {kind}")
+    bad_keys = [key for key in (content or {}) if not isinstance(key, str)]
+    if bad_keys:
+        raise UsageError(f"config file {path}: setting names must be text, not {bad_keys[0]!r}")
 
 
 class E2ESettings(CommandSettings):
