@@ -93,12 +93,16 @@ def check_input(settings: TrainingSettings) -> pd.DataFrame:
     from e2e_training import data, screening, search, split
 
     options = DataOptions.of(settings)
-    frame = data.read_training_data(options.data)
+    checked = data.load_training_table(options)
+    frame = checked.frame
     rules = data.derive_contract(frame, options.target, options.drop_columns)
-    for line in screening.data_warnings(frame, rules, PreprocessingOptions.of(settings).max_categories):
+    warnings = [*checked.warnings(), *screening.data_warnings(frame, rules, PreprocessingOptions.of(settings).max_categories)]
+    for line in warnings:
         print(f"warning: {line}", flush=True)
     train_rows, _ = split.prepare_splits(frame, rules, SplitOptions.of(settings))
-    search.check_search(SearchOptions.of(settings), train_rows[rules.target])
+    search.check_search(
+        SearchOptions.of(settings), train_rows[rules.target], folds_configured="cv_folds" in settings.model_fields_set
+    )
     return frame
 
 

@@ -16,6 +16,7 @@ from e2e_training.settings import DataOptions
 if TYPE_CHECKING:
     import pandas as pd
 
+    from e2e_common.checks import CheckedTable
     from e2e_common.schemas import DataContract
 
 
@@ -26,16 +27,53 @@ def read_training_data(path: Path | None) -> pd.DataFrame:
     return default_training_data() if path is None else read_table(Path(path))
 
 
+def load_training_table(options: DataOptions) -> CheckedTable:
+    """The rows to train on, checked (``e2e_common.checks``): infinities read as missing values, the
+    columns holding values that are not scalars reported; DataError for what cannot be trained on."""
+    from e2e_common.checks import check_table
+
+    frame = read_training_data(options.data)
+    check_columns(list(frame.columns), options.target, options.drop_columns)
+    checked = check_table(frame, options.target, skip=options.drop_columns)
+    check_rows_differ(checked.frame, [*options.drop_columns, *checked.unsupported])
+    return checked
+
+
+def check_rows_differ(frame: pd.DataFrame, ignored: Sequence[str] = ()) -> None:
+    """DataError when every row is the same (their side of the split, their class: all the same)."""
+    if len(frame) < 2:
+        return
+    compared = frame.drop(columns=[name for name in ignored if name in frame.columns])
+    if compared.shape[1] and compared.duplicated(keep="first").iloc[1:].all():
+        raise DataError(f"all {len(frame)} rows are identical; a classifier needs rows that differ")
+
+
 def check_columns(columns: Sequence[str], target: str, drop_columns: Sequence[str] = ()) -> None:
     """DataError when the target is missing or dropped, or a column to drop is not in ``columns``."""
     if target not in columns:
         shown = ", ".join(map(str, columns[:10])) + (", ..." if len(columns) > 10 else "")
-        raise DataError(f"target column '{target}' not found (columns: {shown}); pass --target")
+        raise DataError(
+            f"target column '{target}' not found (columns: {shown}){_spelled_otherwise([target], columns)}; "
+            "pass --target"
+        )
     if target in drop_columns:
         raise DataError(f"cannot drop the target column '{target}' (setting 'drop_columns')")
     unknown = [name for name in drop_columns if name not in columns]
     if unknown:
-        raise DataError(f"columns to drop not in the data: {', '.join(unknown)} (setting 'drop_columns')")
+        raise DataError(
+            f"columns to drop not in the data: {', '.join(unknown)}{_spelled_otherwise(unknown, columns)} "
+            "(setting 'drop_columns')"
+        )
+
+
+def _spelled_otherwise(wanted: Sequence[str], columns: Sequence[str]) -> str:
+    """A hint when a wanted column is in the data under a name that differs only in spaces or case."""
+    present = {str(name).strip().casefold(): str(name) for name in columns}
+    near = [(name, present[name.strip().casefold()]) for name in wanted if name.strip().casefold() in present]
+    if not near:
+        return ""
+    shown = ", ".join(f"'{found}' for '{name}'" for name, found in near)
+    return f"; the data has {shown}: names must match exactly, spaces and case included"
 
 
 def check_file(options: DataOptions) -> None:
@@ -60,7 +98,7 @@ def load_checked(options: DataOptions, expected_fingerprint: str) -> tuple[pd.Da
     """The training rows and their data contract; DataError when the file changed since it was checked."""
     from e2e_common.data import frame_fingerprint
 
-    frame = read_training_data(options.data)
+    frame = load_training_table(options).frame
     if frame_fingerprint(frame) != expected_fingerprint:
         raise DataError(f"{options.data}: the file changed after it was checked; run again")
     return frame, derive_contract(frame, options.target, options.drop_columns)

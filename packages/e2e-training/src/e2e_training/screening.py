@@ -4,13 +4,19 @@ A column is left out of the features, with a warning, and recorded in the data c
 ``excluded_columns`` with its reason (docs/contract.md, "The data contract"):
 
 - ``all missing``: it has no value;
+- ``not scalar``: it holds values that are not one number, text or boolean each (lists, dicts or
+  structs, bytes: ``e2e_common.checks.unsupported_values``);
 - ``constant``: it has one distinct value, missing values aside;
 - ``identifier``: its name's last word is ``id``, ``uuid`` or ``guid`` (``id``, ``customer_id``,
   ``customerId``, ``CustomerID``, ``order-uuid``; not ``paid`` or ``valid``), or it has at least
   ``MIN_ROWS_FOR_UNIQUE`` values, all different, that are text, or integers that fill at least half
   of the span between their smallest and largest (``1, 2, 3, ...`` or a slice of such a sequence).
   Floats never count: measures are naturally all different, and so are integers spread over a
-  wide span (amounts, timestamps), which the span rule keeps as features.
+  wide span (amounts, timestamps), which the span rule keeps as features;
+- ``free text``: text with at least ``FREE_TEXT_MIN_LEVELS`` (1000) distinct values that are at least half
+  of its values (comments, addresses, descriptions): most of its levels are seen once or twice, so
+  they teach the model nothing and rows to score bring new ones; one-hot encoding them would also
+  take memory in proportion to rows times levels.
 
 Checked in that order; the target is never left out.
 """
@@ -22,12 +28,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from e2e_common.checks import unsupported_values
 from e2e_common.contract import IDENTIFIER_REASON
 from e2e_common.schemas import DataContract, FeatureKind, plain_value
 
 ALL_MISSING = "all missing"
+NOT_SCALAR = "not scalar"
 CONSTANT = "constant"
 IDENTIFIER = IDENTIFIER_REASON
+FREE_TEXT = "free text"
+FREE_TEXT_MIN_LEVELS = 1000
+FREE_TEXT_SHARE = 0.5
 # Fewer values than this are all different by chance too often (a 20-row table's counts or ranks).
 MIN_ROWS_FOR_UNIQUE = 100
 ID_WORDS = frozenset({"id", "uuid", "guid"})
@@ -60,6 +71,9 @@ def exclusion(name: str, column: pd.Series) -> Exclusion | None:
     values = column.dropna()
     if values.empty:
         return Exclusion(name, ALL_MISSING, f"no value in {len(column)} rows")
+    held = unsupported_values(values)
+    if held is not None:
+        return Exclusion(name, NOT_SCALAR, f"it holds {held}")
     if isinstance(column.dtype, pd.CategoricalDtype):
         values = values.astype("object")
     try:
@@ -75,7 +89,16 @@ def exclusion(name: str, column: pd.Series) -> Exclusion | None:
         return Exclusion(name, IDENTIFIER, "its name says it is an id")
     if distinct == len(values) >= MIN_ROWS_FOR_UNIQUE and _identifier_values(values):
         return Exclusion(name, IDENTIFIER, f"its {len(values)} values are all different")
+    if is_free_text(values, distinct):
+        return Exclusion(name, FREE_TEXT, f"{distinct} distinct values in {len(values)} rows")
     return None
+
+
+def is_free_text(values: pd.Series, distinct: int) -> bool:
+    """Text whose distinct values are many (``FREE_TEXT_MIN_LEVELS``) and at least half of its values."""
+    if distinct < max(FREE_TEXT_MIN_LEVELS, FREE_TEXT_SHARE * len(values)):
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "mixed", "mixed-integer")
 
 
 def _identifier_values(values: pd.Series) -> bool:

@@ -104,12 +104,61 @@ def build_estimator(family: ModelFamily, family_name: str, random_state: int) ->
     return cls(**params)
 
 
-def check_search(options: SearchOptions, target: pd.Series) -> None:
-    """UsageError naming the setting when a family cannot be used; DataError when the train rows'
-    classes are too small for cross-validation."""
+def check_search(options: SearchOptions, target: pd.Series, folds_configured: bool = False) -> None:
+    """UsageError naming the setting when a family cannot be used (an estimator, a parameter or a value
+    it refuses); DataError when the train rows' classes are too small for cross-validation.
+
+    ``folds_configured``: ``cv_folds`` was set by the user (config file or variable), so more folds
+    than the smallest class has train rows is refused; the package default shrinks to fit.
+    """
     for name, family in options.families().items():
-        build_estimator(family, name, random_state=0)
+        check_parameter_values(family, name, build_estimator(family, name, random_state=0))
+    if folds_configured:
+        check_folds(target, options.cv_folds)
     cv_splitter(target, options.cv_folds, options.random_state)
+
+
+def check_folds(target: pd.Series, folds: int) -> None:
+    """DataError when ``folds`` exceeds the train rows of the smallest class (a fold needs one of each)."""
+    counts = target.value_counts()
+    if counts.empty:
+        return
+    smallest = int(counts.min())
+    if folds > smallest:
+        rare = plain_value(counts.idxmin())
+        raise DataError(
+            f"cv_folds {folds} is more than the {smallest} train rows of the smallest class ({rare!r}) "
+            f"(setting 'cv_folds'); set cv_folds to at most {smallest}, or leave it unset to use as many as fit"
+        )
+
+
+def check_parameter_values(family: ModelFamily, family_name: str, estimator: ClassifierMixin) -> None:
+    """UsageError naming the family, the parameter and the value when the estimator refuses a fixed
+    value, a choice or an end of a range (scikit-learn's own check of its parameters, first line only)."""
+    if not hasattr(estimator, "_validate_params"):
+        return
+    tried: list[tuple[str, Any]] = [(name, value) for name, value in family.params.items()]
+    for name, values in family.search.items():
+        if isinstance(values, list):
+            tried.extend((name, value) for value in values)
+        else:
+            low, high = values.int_ or values.float_ or values.log
+            tried.extend([(name, low), (name, high)])
+    for name, value in tried:
+        candidate = clone(estimator)
+        try:
+            candidate.set_params(**{name: value})
+            candidate._validate_params()
+        except (ValueError, TypeError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(
+                f"model family '{family_name}': {type(estimator).__name__} refuses {name} = {_shown(value)}: "
+                f"{reason} (setting 'search_space')"
+            ) from exc
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(plain_value(value))
 
 
 def distribution(values: list[Any] | Range) -> Any:
@@ -130,7 +179,7 @@ def cv_splitter(y: pd.Series, folds: int, random_state: int) -> StratifiedKFold:
     """Stratified folds; fewer than ``folds`` when the smallest class has fewer rows."""
     smallest = int(y.value_counts().min())
     if smallest < 2:
-        rare = y.value_counts().idxmin()
+        rare = plain_value(y.value_counts().idxmin())
         raise DataError(
             f"class {rare!r} has only {smallest} row in the train split; cross-validation needs at "
             "least 2 rows per class"

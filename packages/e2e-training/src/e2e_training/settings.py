@@ -18,6 +18,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import CliSuppress, NoDecode
 
 from e2e_common.contract import Stage, StageName
+from e2e_common.files import absolute_path
 from e2e_common.settings import (
     DATA_GROUP,
     GATES_GROUP,
@@ -113,7 +114,7 @@ class DataOptions(Section):
     @field_validator("data")
     @classmethod
     def _absolute(cls, data: Path | None) -> Path | None:
-        return None if data is None else Path(data).expanduser().resolve()
+        return None if data is None else absolute_path(data)
 
 
 class SplitOptions(Section):
@@ -134,8 +135,9 @@ class PreprocessingOptions(Section):
     max_categories: int = option(
         50,
         "Most one-hot columns per categorical feature: a column with more levels keeps its most frequent ones "
-        "and groups the others as one infrequent level.",
+        "and groups the others as one infrequent level (2 to 1000).",
         ge=2,
+        le=1000,
     )
     drift_reference_rows: CliSuppress[int] = Field(default_factory=_default("drift_reference_rows"), ge=1)
 

@@ -21,6 +21,8 @@ from e2e_training.settings import SplitOptions
 SPLIT_SCHEME = "row-hash-v1"
 MISSING = "\x00missing"
 NUMBER_FORMAT = "{:.12g}"
+# With this few distinct rows an empty side of the split is their doing, not the row count's.
+DISTINCT_ROWS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ def prepare_splits(
     hint = "" if not drop_na else " or pass --no-drop-na to impute missing values"
     if train.empty or holdout.empty:
         side = "train split" if train.empty else "holdout"
+        distinct = int(row_buckets(frame).nunique()) if len(frame) else 0
+        if len(frame) > 1 and distinct < len(frame) and distinct <= DISTINCT_ROWS_SHOWN:
+            raise DataError(
+                f"the {side} is empty: the {len(frame)} rows are only {distinct} distinct rows, and copies of a "
+                f"row are always on the same side of the split; use more varied rows"
+            )
         raise DataError(
             f"the {side} is empty ({len(frame)} rows, --test-size {test_size}); "
             f"use more rows or another --test-size{hint}"
