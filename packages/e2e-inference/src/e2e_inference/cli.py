@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
-from e2e_common.errors import DataError, run_cli
+from e2e_common.errors import run_cli
 from e2e_inference.settings import DriftOptions, InferenceSettings, InputOptions
 
 PROG = "e2e-infer"
@@ -59,12 +59,10 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
         from e2e_inference.columns import check_id_column
 
         check_id_column(settings.id_column, read_header(settings.data), str(settings.data))
-    if settings.output is not None:
-        from e2e_inference.output import check_output_path
+    _check_written_paths(settings, say)
+    from e2e_common.stores import check_store_early
 
-        check_output_path(settings.output)
-    if settings.report is not None and not Path(settings.report).parent.is_dir():
-        raise DataError(f"{settings.report}: folder {Path(settings.report).parent} does not exist (setting 'report')")
+    check_store_early(say)
 
     referenced = _start_referencing(settings)
 
@@ -81,33 +79,139 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
         if found is not None:
             settings = settings.model_copy(update={"id_column": found})
             say(f"Id column: '{found}', recorded as an identifier at training (pass --id-column to choose another)")
-    if referenced is not None:
-        from e2e_inference.inputs import check_columns
+    from e2e_inference.pipelines import inference_pipeline
 
-        source = referenced.result()
-        check_columns(source, version.contract, settings.id_column)
-        say(
-            f"Input: {source.uri}: {source.rows} rows, {source.size_bytes} bytes ({source.fingerprint[:19]}...), "
-            f"recorded by reference and scored in chunks of {settings.chunk_size} rows"
-        )
-        result = _run_pipeline(settings, version, source.uri, source.fingerprint, say, source)
-    else:
-        from e2e_inference.inputs import check_rows, read_input
+    run_name = f"{inference_pipeline.name}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
+    target = _output_target(settings.output)
+    try:
+        if referenced is not None:
+            from e2e_inference.inputs import check_columns
 
-        rows = read_input(settings.data)
-        validated = check_rows(rows.frame, version.contract, settings.id_column, rows.source)
-        say(f"Input: {rows.source}: {len(rows.frame)} rows ({rows.fingerprint[:19]}...)")
-        if validated.unseen_categories:
-            counts = ", ".join(f"{column}: {count}" for column, count in validated.unseen_categories.items())
-            say(f"Unseen categories (scored as unknown), rows per column: {counts}")
+            source = referenced.result()
+            check_columns(source, version.contract, settings.id_column)
+            say(
+                f"Input: {source.uri}: {source.rows} rows, {source.size_bytes} bytes ({source.fingerprint[:19]}...), "
+                f"recorded by reference and scored in chunks of {settings.chunk_size} rows"
+            )
+            result = _run_pipeline(settings, version, run_name, source.uri, source.fingerprint, say, target, source)
         else:
-            say("Unseen categories: none")
-        result = _run_pipeline(settings, version, rows.source, rows.fingerprint, say)
-        result.unseen_categories = validated.unseen_categories
-    if settings.output is not None:
-        result.output = _write_output(result, settings.output)
+            from e2e_inference.inputs import check_rows, read_input
+
+            rows = read_input(settings.data)
+            validated = check_rows(rows.frame, version.contract, settings.id_column, rows.source)
+            say(f"Input: {rows.source}: {len(rows.frame)} rows ({rows.fingerprint[:19]}...)")
+            if validated.unseen_categories:
+                counts = ", ".join(f"{column}: {count}" for column, count in validated.unseen_categories.items())
+                say(f"Unseen categories (scored as unknown), rows per column: {counts}")
+            else:
+                say("Unseen categories: none")
+            result = _run_pipeline(settings, version, run_name, rows.source, rows.fingerprint, say, target)
+            result.unseen_categories = validated.unseen_categories
+        if target is not None:
+            result.output = target.publish()
+        elif settings.output is not None:
+            result.output = _write_output(result, settings.output)
+    except BaseException as exc:
+        if target is not None:
+            target.discard()
+        _withdraw_predictions(run_name, exc, say)
+        raise
     _print_result(result, say)
     return result
+
+
+WRITTEN_SETTINGS = ("output", "report")
+
+
+def _check_written_paths(settings: InferenceSettings, say: Callable[[str], None]) -> None:
+    """Before anything runs (exit 2): ``--output`` and ``--report`` can be written and are not the
+    same file as ``--data``, ``--config`` or each other; temporary files of theirs that a killed
+    run left are removed."""
+    from e2e_inference.output import check_distinct_paths, check_output_path, remove_stale_temporaries
+
+    paths = {"data": settings.data, "config": settings.config, "output": settings.output, "report": settings.report}
+    check_distinct_paths(paths, WRITTEN_SETTINGS)
+    for setting in WRITTEN_SETTINGS:
+        path = paths[setting]
+        if path is None:
+            continue
+        check_output_path(path, setting=setting, table=setting == "output")
+        for stale in remove_stale_temporaries(path):
+            say(f"Removed {stale}, a temporary file of --{setting} left by a run that was killed")
+
+
+def _output_target(output: Path | None):
+    """The ``--output`` file's target, written by the scoring step, when the orchestrator runs the
+    steps on this machine (the local one); None otherwise: the CLI then writes the file after the run."""
+    if output is None:
+        return None
+    from zenml.client import Client
+    from zenml.enums import StackComponentType
+
+    from e2e_inference.output import OutputTarget
+
+    orchestrators = Client().active_stack_model.components.get(StackComponentType.ORCHESTRATOR, [])
+    if [component.flavor_name for component in orchestrators] != ["local"]:
+        return None
+    return OutputTarget.for_path(output)
+
+
+def _withdraw_predictions(run_name: str, exc: BaseException, say: Callable[[str], None]) -> None:
+    """A run that failed, was refused or interrupted publishes nothing: delete the ``predictions``
+    artifact versions it made (with their link to the model version) and mark it failed."""
+    from e2e_common.stores import store_opened
+
+    if not store_opened():
+        return
+    from e2e_common.errors import INTERRUPTIONS, find_e2e_error, one_line
+
+    try:
+        from zenml.client import Client
+        from zenml.enums import ExecutionStatus
+        from zenml.models import PipelineRunUpdate
+
+        from e2e_inference.names import PREDICTIONS
+
+        client = Client()
+        try:
+            run = client.get_pipeline_run(run_name)
+        except KeyError:
+            return  # the run never started
+        withdrawn = []
+        for step_run in run.steps.values():
+            for artifact in step_run.outputs.get(PREDICTIONS, []):
+                _delete_artifact_version(client, artifact)
+                withdrawn.append(str(artifact.version))
+        if type(exc).__name__ in INTERRUPTIONS:
+            reason = "interrupted"
+        else:
+            known = find_e2e_error(exc)
+            reason = one_line(known if known is not None else f"{type(exc).__name__}: {exc}")
+        if run.status not in (ExecutionStatus.FAILED, ExecutionStatus.STOPPED):
+            client.zen_store.update_run(
+                run.id, PipelineRunUpdate(status=ExecutionStatus.FAILED, status_reason=reason[:250])
+            )
+        if withdrawn:
+            say(f"Withdrew artifact '{PREDICTIONS}' version {', '.join(withdrawn)} of run {run_name}: the run failed")
+    except Exception as failure:  # noqa: BLE001 - the run's own failure is what the error line reports
+        say(f"warning: the predictions of run {run_name} could not be withdrawn ({one_line(failure, 160)})")
+
+
+def _delete_artifact_version(client, artifact) -> None:
+    """Delete an artifact version a run made: its files (best effort), then its record, with the
+    links to its step and model version. (``Client.delete_artifact_version`` refuses the outputs of
+    runs; the store's own delete takes them.)"""
+    from zenml.io import fileio
+
+    try:
+        if artifact.uri and fileio.exists(artifact.uri):
+            if fileio.isdir(artifact.uri):
+                fileio.rmtree(artifact.uri)
+            else:
+                fileio.remove(artifact.uri)
+    except Exception:  # noqa: BLE001 - files left in the artifact store are not published
+        pass
+    client.zen_store.delete_artifact_version(artifact.id)
 
 
 def _start_referencing(settings: InferenceSettings):
@@ -124,7 +228,7 @@ def _start_referencing(settings: InferenceSettings):
     return referenced
 
 
-def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -> InferenceResult:
+def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=None, reference=None) -> InferenceResult:
     from zenml import Model
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
@@ -140,7 +244,6 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
         inference_pipeline,
     )
 
-    run_name = f"{inference_pipeline.name}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     configured = inference_pipeline.with_options(
         run_name=run_name,
         model=Model(name=version.model_name, version=version.version_number),
@@ -159,10 +262,18 @@ def _run_pipeline(settings, version, source, fingerprint, say, reference=None) -
                 drift=DriftOptions.of(settings),
                 notify_on_failure=settings.notify_on_failure,
                 notify_on_success=settings.notify_on_success,
+                output=target,
             )
-    finally:
+    except Exception:
+        # The report is the evidence of a refusal: written also when the run failed (not when interrupted).
         if settings.report is not None:
-            _write_report(run_name, settings.report, say)
+            try:
+                _write_report(run_name, settings.report, say)
+            except Exception as failure:  # noqa: BLE001 - the run's failure is the error to report
+                say(f"warning: the drift report was not written: {failure}")
+        raise
+    if settings.report is not None:
+        _write_report(run_name, settings.report, say)
     run = Client().get_pipeline_run(run.id)
     predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]

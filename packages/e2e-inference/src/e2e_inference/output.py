@@ -1,9 +1,19 @@
-"""Writing the predictions to a user's file: CSV or Parquet by extension, atomically."""
+"""Writing the predictions to a user's file: CSV or Parquet by extension, atomically.
+
+A file is written to a temporary file in the same folder, ``.<name>.e2e-<pid>-<host>.tmp``, synced,
+then renamed over the target: a reader sees the old file or the whole new one. A failed or
+interrupted write removes its temporary file; one left by a process that was killed (``kill -9``,
+a power cut) is removed by the next run writing the same path on the same host once that process
+is gone (``remove_stale_temporaries``). Before the pipeline starts, ``check_output_path`` proves
+that the folder takes a file (a probe of that temporary name, created and removed).
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import re
+import shutil
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,16 +24,180 @@ from pydantic import BaseModel, ConfigDict
 from e2e_common.errors import DataError
 from e2e_common.files import table_format
 
+TEMPORARY_SUFFIX = ".tmp"
 
-def check_output_path(path: Path) -> Path:
-    """The path, if its extension is supported and its folder exists; DataError otherwise."""
+
+def check_output_path(path: Path, setting: str = "output", table: bool = True) -> Path:
+    """The path, if a file can be written there: DataError (exit 2) naming the setting otherwise.
+
+    Refused: a folder, an unsupported extension (for a ``table``), a folder that does not exist or
+    is a file, a folder where a file cannot be created (read-only file system, permissions), an
+    existing file that cannot be replaced (read-only, immutable), a file system with no space left.
+    """
     path = Path(path)
-    table_format(path)
     if path.is_dir():
-        raise DataError(f"{path}: is a folder (setting 'output'); pass a file path ending in .csv or .parquet")
-    if not path.parent.is_dir():
-        raise DataError(f"{path}: folder {path.parent} does not exist (setting 'output'); create it first")
+        kind = "a file path ending in .csv or .parquet" if table else "a file path"
+        raise DataError(f"{path}: is a folder (setting '{setting}'); pass {kind}")
+    if table:
+        table_format(path)
+    parent = path.parent
+    if not parent.exists():
+        raise DataError(f"{path}: folder {parent} does not exist (setting '{setting}'); create it first")
+    if not parent.is_dir():
+        raise DataError(f"{path}: {parent} is not a folder (setting '{setting}'); pass a path in a folder")
+    probe = temporary_path(path)
+    try:
+        handle = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(handle)
+        os.unlink(probe)
+    except FileExistsError:
+        pass  # our own name, left by a process with our pid: the write replaces it
+    except OSError as exc:
+        raise DataError(
+            f"{path}: folder {parent} cannot be written ({exc.strerror or exc}) (setting '{setting}'); "
+            "pass a path in a writable folder"
+        ) from exc
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DataError(
+            f"{path}: the file exists and cannot be replaced (read-only or immutable) (setting '{setting}'); "
+            "make it writable or pass another path"
+        )
+    try:
+        free = shutil.disk_usage(parent).free
+    except OSError:
+        free = None
+    if free == 0:
+        raise DataError(f"{path}: no space left on the file system of {parent} (setting '{setting}'); free space or pass another path")
     return path
+
+
+def temporary_path(path: Path) -> Path:
+    """The temporary file this process writes ``path`` through: ``.<name>.e2e-<pid>-<host>.tmp``."""
+    return path.with_name(f".{path.name}.e2e-{os.getpid()}-{_host()}{TEMPORARY_SUFFIX}")
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files of ``path`` left by processes of this host that are gone; those removed."""
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.e2e-(\d+)-(.+){re.escape(TEMPORARY_SUFFIX)}$")
+    removed = []
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        found = pattern.match(entry.name)
+        if found is None or found.group(2) != _host() or _alive(int(found.group(1))):
+            continue
+        try:
+            entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "localhost"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes nothing yet: a file of its pid is from an earlier process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by another user
+    return True
+
+
+def check_distinct_paths(paths: dict[str, Path | None], written: Iterable[str]) -> None:
+    """DataError (exit 2) when a path the run writes (a setting of ``written``) is the same file as
+    another setting's path, also through a symbolic or hard link: writing it would replace that file."""
+    named = {setting: Path(path) for setting, path in paths.items() if path is not None}
+    for target in written:
+        if target not in named:
+            continue
+        for other, path in named.items():
+            if other != target and same_file(named[target], path):
+                raise DataError(
+                    f"--{target} {named[target]} is the same file as --{other} {path}; writing it would "
+                    f"replace that file: pass another --{target} path"
+                )
+
+
+def same_file(first: Path, second: Path) -> bool:
+    """True when both paths name one file: the same inode when both exist, else the same resolved path."""
+    try:
+        if first.exists() and second.exists():
+            return os.path.samefile(first, second)
+        return first.resolve() == second.resolve()
+    except OSError:
+        return False
+
+
+class OutputTarget(BaseModel):
+    """Where the predictions go: the ``--output`` path and the temporary file written first.
+
+    The scoring step writes the temporary file (``write_temporary``) before it returns the
+    ``predictions``: a write that fails fails the step, so the run fails and publishes nothing. The
+    CLI renames it over the path once the run has completed (``publish``), or removes it (``discard``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    temporary: str
+    kind: str
+
+    @classmethod
+    def for_path(cls, path: Path | str) -> OutputTarget:
+        path = Path(path).absolute()
+        return cls(path=str(path), temporary=str(temporary_path(path)), kind=table_format(path))
+
+    def write(self, write: Callable[[str], None]) -> None:
+        """Write the temporary file with ``write(temporary)`` and sync it; on failure, none is left."""
+        temporary = Path(self.temporary)
+        try:
+            temporary.unlink(missing_ok=True)
+            os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies
+            write(str(temporary))
+            _sync(temporary)
+        except BaseException as exc:
+            temporary.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise DataError(f"{self.path}: cannot be written ({exc.strerror or exc})") from exc
+            raise
+
+    def write_table(self, frame: pd.DataFrame) -> None:
+        def write(temporary: str) -> None:
+            if self.kind == "csv":
+                frame.to_csv(temporary, index=False)
+            else:
+                frame.to_parquet(temporary, index=False)
+
+        self.write(write)
+
+    def write_parts(self, parts: Iterable[ScoredPart]) -> None:
+        self.write(lambda temporary: _write_parts(parts, temporary, self.kind))
+
+    def publish(self) -> Path:
+        """Rename the written temporary file over the path; DataError (and no temporary file) on failure."""
+        path = Path(self.path)
+        try:
+            os.replace(self.temporary, path)
+        except BaseException as exc:
+            self.discard()
+            if isinstance(exc, OSError):
+                raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+            raise
+        _sync(path.parent)
+        return path
+
+    def discard(self) -> None:
+        Path(self.temporary).unlink(missing_ok=True)
 
 
 def write_table_atomically(frame: pd.DataFrame, path: Path) -> Path:
@@ -31,39 +205,31 @@ def write_table_atomically(frame: pd.DataFrame, path: Path) -> Path:
 
     A reader sees the old file or the whole new one, never a partial one; on failure nothing is left.
     """
-    path = check_output_path(path)
-    kind = table_format(path)
-
-    def write(temporary: str) -> None:
-        if kind == "csv":
-            frame.to_csv(temporary, index=False)
-        else:
-            frame.to_parquet(temporary, index=False)
-
-    return _replace_atomically(path, write)
+    target = OutputTarget.for_path(check_output_path(path))
+    target.write_table(frame)
+    return target.publish()
 
 
 def write_text_atomically(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` (UTF-8): a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise DataError(f"{path}: folder {path.parent} does not exist; create it first")
-    return _replace_atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+    path = check_output_path(path, setting="report", table=False)
+    target = OutputTarget(path=str(path), temporary=str(temporary_path(path)), kind="text")
+    target.write(lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+    return target.publish()
 
 
-def _replace_atomically(path: Path, write: Callable[[str], None]) -> Path:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+def _sync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to the disk: the renamed file survives a power cut whole."""
     try:
-        write(temporary)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
-        raise
-    return path
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # a file system without fsync on folders
+    finally:
+        os.close(handle)
 
 
 class ScoredPart(BaseModel):
@@ -137,33 +303,25 @@ def iter_part_tables(parts: Iterable[ScoredPart]) -> Iterator[Any]:
                 yield pa.Table.from_batches([batch])
 
 
-def write_parts_atomically(parts: Iterable[ScoredPart], path: Path) -> Path:
-    """Stream the parts into ``path`` (CSV or Parquet by extension): a temporary file, then a rename."""
+def _write_parts(parts: Iterable[ScoredPart], destination: str, kind: str) -> None:
+    """Stream the parts into ``destination``, CSV or Parquet."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    path = check_output_path(path)
-    kind = table_format(path)
-
-    def write(temporary: str) -> None:
-        writer = None
-        try:
-            for table in iter_part_tables(parts):
-                if writer is None:
-                    schema = table.schema
-                    writer = pq.ParquetWriter(temporary, schema) if kind == "parquet" else (
-                        pacsv.CSVWriter(temporary, schema)
-                    )
-                writer.write_table(table if table.schema == schema else table.cast(schema))
-        finally:
-            if writer is not None:
-                writer.close()
-
-    return _replace_atomically(path, write)
+    writer = None
+    try:
+        for table in iter_part_tables(parts):
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(destination, schema) if kind == "parquet" else pacsv.CSVWriter(destination, schema)
+            writer.write_table(table if table.schema == schema else table.cast(schema))
+    finally:
+        if writer is not None:
+            writer.close()
 
 
-def _umask() -> int:
-    """The process umask (a temporary file is created 0600; the result gets the usual mode)."""
-    current = os.umask(0)
-    os.umask(current)
-    return current
+def write_parts_atomically(parts: Iterable[ScoredPart], path: Path) -> Path:
+    """Stream the parts into ``path`` (CSV or Parquet by extension): a temporary file, then a rename."""
+    target = OutputTarget.for_path(check_output_path(path))
+    target.write_parts(parts)
+    return target.publish()

@@ -15,6 +15,7 @@ from zenml.client import Client
 
 from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
 from e2e_common.notify import notify_failure_hook
+from e2e_inference.output import OutputTarget
 from e2e_inference.settings import DriftOptions, InputOptions
 from e2e_inference.sources import InputReference
 from e2e_inference.steps import (
@@ -54,8 +55,13 @@ def inference_pipeline(
     drift: DriftOptions,
     notify_on_failure: bool,
     notify_on_success: bool,
+    output: OutputTarget | None = None,
 ) -> None:
-    """Load and check rows, drift report and gate, predict; artifacts linked to the model version."""
+    """Load and check rows, drift report and gate, predict; artifacts linked to the model version.
+
+    ``output``: the scoring step writes the ``--output`` file's temporary copy before it returns the
+    ``predictions`` (local orchestrator only: the CLI renames it once the run has completed).
+    """
     model = Client().zen_store.get_model_version(UUID(model_version_id))
     contract = model.get_artifact(DATA_CONTRACT)
     preprocess = model.get_artifact(PREPROCESS_PIPELINE)
@@ -80,7 +86,7 @@ def inference_pipeline(
         drift_gate(decision, id=GATE_STEP)
     if input_reference is None:
         predictions = predict(
-            rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column,
+            rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column, output,
             id=PREDICT_STEP,
         )
     else:
@@ -93,6 +99,8 @@ def inference_pipeline(
             chunk_size=unmapped(input_options.chunk_size),
             id_column=unmapped(id_column),
         )
-        predictions = publish_predictions(parts, model_version, model_version_id, data_fingerprint, id=PUBLISH_STEP)
+        predictions = publish_predictions(
+            parts, model_version, model_version_id, data_fingerprint, output, id=PUBLISH_STEP
+        )
     if notify_on_success:
         notify_success(predictions, model_description)

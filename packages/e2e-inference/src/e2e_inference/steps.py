@@ -36,7 +36,7 @@ from e2e_inference.names import (
     PREDICTIONS,
     SCORING_PLAN,
 )
-from e2e_inference.output import PredictionsReference, ScoredPart, write_part
+from e2e_inference.output import OutputTarget, PredictionsReference, ScoredPart, write_part
 from e2e_inference.predict import score_chunk
 from e2e_inference.report import DriftReport, DriftReportMaterializer, summary_markdown
 from e2e_inference.resolve import load_contract
@@ -154,8 +154,13 @@ def predict(
     model_version_id: str,
     data_fingerprint: str,
     id_column: str | None = None,
+    output: OutputTarget | None = None,
 ) -> Annotated[pd.DataFrame, PREDICTIONS]:
-    """Score the rows with the version's preprocessing and model, as fitted."""
+    """Score the rows with the version's preprocessing and model, as fitted.
+
+    With ``output``, the predictions are written to its temporary file before they are returned: a
+    write that fails (a full disk) fails the step, and the run publishes no ``predictions``.
+    """
     model_name = get_step_context().model.name
     predictions = score_chunk(
         rows, preprocess_pipeline, model, model_name=model_name, model_version=model_version, id_column=id_column
@@ -173,6 +178,8 @@ def predict(
         infer_artifact=True,
         artifact_name=PREDICTIONS,
     )
+    if output is not None:
+        output.write_table(predictions)
     return predictions
 
 
@@ -258,9 +265,16 @@ def score_partition(
 
 @step(enable_cache=False)
 def publish_predictions(
-    parts: list[ScoredPart], model_version: str, model_version_id: str, input_fingerprint: str
+    parts: list[ScoredPart],
+    model_version: str,
+    model_version_id: str,
+    input_fingerprint: str,
+    output: OutputTarget | None = None,
 ) -> Annotated[PredictionsReference, PREDICTIONS]:
-    """The run's ``predictions``: a new artifact version that references the scored parts."""
+    """The run's ``predictions``: a new artifact version that references the scored parts.
+
+    With ``output``, the parts are streamed to its temporary file first (see ``predict``).
+    """
     import pyarrow.parquet as pq
     from zenml.io import fileio
 
@@ -292,4 +306,6 @@ def publish_predictions(
         infer_artifact=True,
         artifact_name=PREDICTIONS,
     )
+    if output is not None:
+        output.write_parts(parts)
     return reference
