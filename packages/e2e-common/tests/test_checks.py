@@ -263,3 +263,15 @@ def test_model_inputs_stay_within_what_float32_models_take(contract):
     assert out["x"].iloc[0] == FEATURE_BOUND
     raw = build_preprocess_pipeline(contract, normalize=False).fit(pd.DataFrame({"x": [1e140, 2.0], "color": ["r", "g"]}))
     assert raw.transform(pd.DataFrame({"x": [1e140], "color": ["r"]}))["x"].iloc[0] == FEATURE_BOUND
+
+
+@pytest.mark.parametrize("values", [["1,234.50", "12", None, "999"], ["3,5", "2,25"], ["1.234.567", "12"], ["1'000", "7"]])
+def test_numbers_written_with_separators_are_refused_naming_the_column_and_an_example(values):
+    frame = pd.DataFrame({"amount": pd.Series(values, dtype=object), "y": [0, 1] * (len(values) // 2)})
+    with pytest.raises(DataError, match=r"column 'amount' holds numbers written with separators \(e.g. '"):
+        check_table(frame, "y")
+
+
+@pytest.mark.parametrize("values", [["12", "13"], ["a", "1,234"], ["123 456", "7"], ["1.2.3", "4"]])
+def test_text_that_is_not_only_separated_numbers_passes(values):
+    check_table(pd.DataFrame({"code": pd.Series(values, dtype=object), "y": [0, 1]}), "y")

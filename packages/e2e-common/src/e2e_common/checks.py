@@ -10,7 +10,8 @@ every scoring path goes through: the up-front check, each chunk of each partitio
   the value (squares of such numbers overflow float64 in scikit-learn's and Evidently's math);
 - cells that are not scalars (lists, dicts or structs, bytes, arrays, other objects): reported, so that
   training leaves the column out of the features and scoring refuses it as a feature;
-- a target whose labels mix numbers, text and booleans: a DataError.
+- a text column of numbers written with thousands separators or a decimal comma: a DataError;
+- a target whose labels mix numbers, text and booleans, or are numbers that are not whole: a DataError.
 
 Its only failure is ``DataError`` (exit 2): one line naming the column, the value and the fix.
 """
@@ -90,6 +91,8 @@ def check_table(frame: pd.DataFrame, target: str | None = None, skip: Iterable[s
             columns[name] = column = labels_of_one_kind(column, name)
         elif is_number_column(column):
             check_magnitude(column, name)
+        else:
+            check_numbers_as_text(column, name)
         count = infinite_count(column)
         if count:
             infinite[name] = count
@@ -138,6 +141,30 @@ def check_magnitude(column: pd.Series, name: str) -> None:
             f"column {shown_name(name)} holds {value:g}{f' and {count - 1} more value(s)' if count > 1 else ''} "
             f"beyond ±{LARGEST_MAGNITUDE:g}, which the model's and the drift check's float math cannot take; "
             "rescale it (e.g. other units or a logarithm) or drop the column"
+        )
+
+
+PLAIN_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+SEPARATED_NUMBER = r"[+-]?\d{1,3}([,.']\d{3})+([.,]\d+)?|[+-]?\d+,\d+"
+HEAD_VALUES = 1000
+
+
+def check_numbers_as_text(column: pd.Series, name: str) -> None:
+    """DataError when a text column holds only numbers, some written with thousands separators or a
+    decimal comma (``1,234.50``, ``1.234,5``, ``3,5``): read as text, they would be categories."""
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) != "string":
+        return
+    values = column.dropna()
+    for part in (values.head(HEAD_VALUES), values):
+        text = part.str.strip()
+        separated = text.str.fullmatch(SEPARATED_NUMBER)
+        if not (separated | text.str.fullmatch(PLAIN_NUMBER)).all():
+            return
+    if separated.any():
+        example = text[separated].iloc[0]
+        raise DataError(
+            f"column {shown_name(name)} holds numbers written with separators (e.g. '{example}'), which would "
+            "be read as text; write them as plain numbers (1234.5) or drop the column"
         )
 
 
