@@ -230,6 +230,15 @@ def labels_of_one_kind(column: pd.Series, name: str) -> pd.Series:
     return column
 
 
+def labelled_rows(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows that have a label, the target's dtype inferred again: booleans (or numbers) that were
+    objects beside missing labels become a bool (numeric) column, as scikit-learn needs of labels."""
+    rows = frame[frame[target].notna()]
+    if rows[target].dtype == object:
+        rows = rows.assign(**{target: rows[target].infer_objects()})
+    return rows
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 

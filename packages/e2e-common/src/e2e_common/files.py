@@ -197,7 +197,12 @@ def check_column_names(names: Sequence[object], source: Path | str | None = None
 
 def shown_name(name: object) -> str:
     """A column name quoted for a message: control characters escaped (``\\n``), cut when very long."""
-    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(name))
+    return f"'{escaped(name)}'"
+
+
+def escaped(name: object) -> str:
+    """A column name for a message, unquoted: control characters escaped, cut when very long."""
+    text = "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in str(name))
     if len(text) > LONGEST_NAME_SHOWN:
         text = text[: LONGEST_NAME_SHOWN - 3] + "..."
-    return f"'{text}'"
+    return text

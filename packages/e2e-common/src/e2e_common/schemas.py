@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, 
 from e2e_common.checks import check_magnitude, infinite_count, unsupported_values, without_infinities
 from e2e_common.contract import CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS
 from e2e_common.errors import DataError
-from e2e_common.files import shown_name
+from e2e_common.files import escaped, shown_name
 
 ClassLabel = StrictBool | StrictInt | StrictFloat | StrictStr
 
@@ -99,16 +99,16 @@ class DataContract(BaseModel):
         if frame.empty:
             raise DataError("the training data has no rows")
         if target not in frame.columns:
-            available = ", ".join(map(str, frame.columns[:10]))
+            available = ", ".join(map(escaped, frame.columns[:10]))
             raise DataError(
-                f"target column '{target}' not found (columns: {available}"
+                f"target column {shown_name(target)} not found (columns: {available}"
                 f"{', ...' if len(frame.columns) > 10 else ''}); pass --target"
             )
         labels = frame[target].dropna()
         classes = _sorted_classes({class_label(value) for value in labels.unique()})
         if len(classes) < 2:
             raise DataError(
-                f"target column '{target}' has {len(classes)} class"
+                f"target column {shown_name(target)} has {len(classes)} class"
                 f"{'' if len(classes) == 1 else 'es'}; a classifier needs at least two"
             )
         excluded = {str(name): reason for name, reason in (excluded_columns or {}).items()}
@@ -118,9 +118,9 @@ class DataContract(BaseModel):
             if name != target and str(name) not in excluded
         ]
         if not features:
-            left_out = ", ".join(f"{name} ({reason})" for name, reason in excluded.items())
+            left_out = ", ".join(f"{escaped(name)} ({reason})" for name, reason in excluded.items())
             raise DataError(
-                f"no feature columns besides the target '{target}'" + (f"; left out: {left_out}" if left_out else "")
+                f"no feature columns besides the target {shown_name(target)}" + (f"; left out: {left_out}" if left_out else "")
             )
         return cls(features=features, target=target, classes=classes, excluded_columns=excluded)
 
@@ -142,7 +142,8 @@ class DataContract(BaseModel):
         """
         missing = [name for name in self.feature_names if name not in frame.columns]
         if missing:
-            raise DataError(f"missing feature columns: {', '.join(missing)}{_spelled_otherwise(missing, frame.columns)}")
+            shown = ", ".join(map(escaped, missing))
+            raise DataError(f"missing feature columns: {shown}{_spelled_otherwise(missing, frame.columns)}")
         coerced: dict[str, pd.Series] = {}
         unreadable: list[str] = []
         unseen: dict[str, int] = {}
@@ -160,7 +161,7 @@ class DataContract(BaseModel):
             try:
                 values = coerce_column(column, spec.kind)
             except ValueError as exc:
-                unreadable.append(f"{spec.name} ({exc})")
+                unreadable.append(f"{escaped(spec.name)} ({exc})")
                 continue
             if spec.kind is FeatureKind.NUMERIC:
                 check_magnitude(values, spec.name)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from e2e_common.checks import labelled_rows
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract
 from e2e_training.settings import SplitOptions
@@ -83,9 +84,10 @@ def rows_held_out_by_both(holdout: pd.DataFrame, fraction: float, other_fraction
 
 
 def drop_missing(frame: pd.DataFrame, contract: DataContract, drop_na: bool) -> pd.DataFrame:
-    """Rows without a missing target, and with ``drop_na`` also without a missing feature."""
-    columns = [contract.target, *contract.feature_names] if drop_na else [contract.target]
-    return frame.dropna(subset=columns)
+    """Rows without a missing target, and with ``drop_na`` also without a missing feature; the target's
+    dtype inferred again (booleans beside missing labels were objects, which scikit-learn refuses)."""
+    rows = labelled_rows(frame, contract.target)
+    return rows.dropna(subset=contract.feature_names) if drop_na else rows
 
 
 def prepare_splits(
