@@ -67,14 +67,25 @@ def find_e2e_error(exc: BaseException) -> E2EError | None:
     return None
 
 
-def _unavailable(exc: BaseException) -> E2EError | None:
-    """A store or server that is busy, read-only or down (exit 5), from what the libraries raised."""
+def _library_error(exc: BaseException) -> E2EError | None:
+    """What the libraries raised, as the product's error when it is one: credentials a ZenML server
+    refused (exit 2, ``e2e_common.servers``), a store or server that is busy, read-only or down
+    (exit 5, ``e2e_common.stores``)."""
     try:
+        from e2e_common.servers import credentials_error
         from e2e_common.stores import unavailable_error
 
-        return unavailable_error(exc)
+        return credentials_error(exc) or unavailable_error(exc)
     except Exception:  # noqa: BLE001 - the report of a failure must not fail
         return None
+
+
+def _signalled() -> bool:
+    """True when SIGINT or SIGTERM reached the process: what failed after it failed because of it (a
+    library may turn the interruption into another exception, e.g. ``inspect`` into a TypeError)."""
+    from e2e_common.runtime import interrupted
+
+    return interrupted()
 
 
 INTERRUPTED_EXIT_CODE = 130
@@ -85,10 +96,10 @@ def exit_with_error(exc: BaseException, debug: bool = False) -> NoReturn:
     """Print ``error: ...`` on stderr (a traceback only with ``debug``) and exit with its code."""
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    if type(exc).__name__ in INTERRUPTIONS:
+    if type(exc).__name__ in INTERRUPTIONS or _signalled():
         print("error: interrupted; the run stopped before it finished", file=sys.stderr)
         sys.exit(INTERRUPTED_EXIT_CODE)
-    known = find_e2e_error(exc) or _unavailable(exc)
+    known = find_e2e_error(exc) or _library_error(exc)
     if known is not None:
         print(f"error: {one_line(known)}", file=sys.stderr)
         sys.exit(known.exit_code)

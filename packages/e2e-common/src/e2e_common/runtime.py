@@ -12,6 +12,8 @@ from typing import Any
 
 TRACEBACK_HEADER = "Traceback (most recent call last):"
 CHAINED_EXCEPTION = ("During handling of the above exception", "The above exception was the direct cause")
+# Headers the interpreter prints before a traceback it could not raise (a finalizer, a thread).
+TRACEBACK_INTRODUCTIONS = ("Exception ignored in", "Exception in thread")
 
 
 def colors_wanted() -> bool:
@@ -24,7 +26,7 @@ def configure_runtime(debug: bool) -> None:
 
     Without ``debug`` no traceback reaches stderr, whoever prints it (a library's log record, a
     background thread, an object finalized late): the CLIs report a failure as one ``error:`` line.
-    SIGTERM interrupts as Ctrl-C does (exit 130), unless the program handles SIGTERM itself.
+    SIGTERM interrupts as Ctrl-C does (exit 130), unless the program handles them itself.
     """
     if not colors_wanted():
         os.environ["ZENML_LOGGING_COLORS_DISABLED"] = "true"
@@ -42,20 +44,65 @@ def configure_runtime(debug: bool) -> None:
         for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently", "sqlalchemy"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
-    interrupt_on_sigterm()
+    interrupt_on_signals(debug)
 
 
-def interrupt_on_sigterm() -> None:
-    """SIGTERM raises KeyboardInterrupt in the main thread (exit 130, cleanup runs), when nothing else
-    handles it: a program that installed its own handler (``e2e-serve``) keeps it."""
+_interrupted = threading.Event()
+
+
+def interrupt_on_signals(debug: bool = False) -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt in the main thread (exit 130, cleanup runs) and are
+    remembered, when nothing else handles them (``e2e-serve`` keeps its own handlers).
+
+    Python runs a signal handler between any two bytecodes, also inside a ``__del__`` method, where
+    the exception it raises is printed and dropped: a Ctrl-C landing there was lost and the run went
+    on. Such a dropped interruption is delivered again (``_thread.interrupt_main``), and
+    ``raise_if_interrupted`` lets the CLI check once more before it publishes anything.
+    """
+    sys.unraisablehook = _redeliver_interruptions(debug)
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    _interrupted.set()
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def interrupted() -> bool:
+    """True once SIGINT or SIGTERM reached this process (through the handlers above)."""
+    return _interrupted.is_set()
+
+
+def raise_if_interrupted() -> None:
+    """KeyboardInterrupt when an interruption was signalled, even one a library swallowed."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt("interrupted")
+
+
+def _redeliver_interruptions(debug: bool) -> Any:
+    from e2e_common.errors import INTERRUPTIONS
+
+    def hook(unraisable: Any) -> None:
+        if type(unraisable.exc_value).__name__ in INTERRUPTIONS:
+            import _thread
+
+            _interrupted.set()
+            # Raised again in the main thread a moment later, out of this hook and the finalizer.
+            timer = threading.Timer(0.05, _thread.interrupt_main, args=(signal.SIGINT,))
+            timer.daemon = True
+            timer.start()
+            return
+        if debug:
+            sys.__unraisablehook__(unraisable)
+        else:
+            logging.getLogger("e2e").debug("ignored in %r: %s", unraisable.object, unraisable.exc_value)
+
+    return hook
 
 
 class TracebackFreeStream:
@@ -71,30 +118,47 @@ class TracebackFreeStream:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._state = self.NORMAL
+        self._pending = ""  # a line written in pieces (as the interpreter's own traceback printer does)
 
     def write(self, text: str) -> int:
+        if not text.endswith("\n"):
+            self._pending += text
+            return len(text)
+        self._piece(self._pending + text)
+        self._pending = ""
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending and self._state == self.NORMAL:
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def _piece(self, text: str) -> None:
         piece = text.lstrip("\n")
         if self._state == self.IN_TRACEBACK:
             if piece and not text[:1].isspace() and not piece.startswith((*CHAINED_EXCEPTION, TRACEBACK_HEADER)):
                 self._state = self.AFTER_EXCEPTION  # the exception line ends this traceback
-            return len(text)
+            return
         if self._state == self.AFTER_EXCEPTION:
             if piece.startswith((*CHAINED_EXCEPTION, TRACEBACK_HEADER)):
                 self._state = self.IN_TRACEBACK  # a chained exception follows
-                return len(text)
+                return
             if not text.strip() or text[:1] in (" ", "\t"):
-                return len(text)  # a blank piece or a note of the exception
+                return  # a blank piece or a note of the exception
             self._state = self.NORMAL
+        if piece.startswith(TRACEBACK_INTRODUCTIONS):
+            return
         at = text.find(TRACEBACK_HEADER)
         if at < 0:
-            return self._stream.write(text) or len(text)
+            self._stream.write(text)
+            return
         kept = text[:at]
         if kept.strip():
             self._stream.write(kept if kept.endswith("\n") else kept + "\n")
-        # The whole traceback in this write (a log record) leaves nothing to skip; a lone header does.
+        # The whole traceback in this piece (a log record) leaves nothing to skip; a lone header does.
         if not text[at + len(TRACEBACK_HEADER):].strip():
             self._state = self.IN_TRACEBACK
-        return len(text)
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
@@ -105,20 +169,16 @@ class TracebackFreeStream:
 
 
 def without_tracebacks() -> None:
-    """No traceback on stderr: filter the stream, and quiet the hooks of threads and late finalizers."""
+    """No traceback on stderr: filter the stream, and quiet the hook of threads (that of late
+    finalizers is ``interrupt_on_signals``'s)."""
     if not isinstance(sys.stderr, TracebackFreeStream) and sys.stderr is not None:
         sys.stderr = TracebackFreeStream(sys.stderr)
     threading.excepthook = _ignore_thread_failure
-    sys.unraisablehook = _ignore_unraisable
 
 
 def _ignore_thread_failure(args: threading.ExceptHookArgs) -> None:
     """A background thread of a library failed: the main thread's outcome is what the CLI reports."""
     logging.getLogger("e2e").debug("thread %s failed: %s", getattr(args.thread, "name", "?"), args.exc_value)
-
-
-def _ignore_unraisable(unraisable: Any) -> None:
-    logging.getLogger("e2e").debug("ignored in %r: %s", unraisable.object, unraisable.exc_value)
 
 
 def release_zenml_log_store() -> None:

@@ -107,6 +107,9 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
                 say("Unseen categories: none")
             result = _run_pipeline(settings, version, run_name, rows.source, rows.fingerprint, say, target)
             result.unseen_categories = validated.unseen_categories
+        from e2e_common.runtime import raise_if_interrupted
+
+        raise_if_interrupted()  # a Ctrl-C a library swallowed still stops the run before it publishes
         if target is not None:
             result.output = target.publish()
         elif settings.output is not None:
@@ -182,7 +185,9 @@ def _withdraw_predictions(run_name: str, exc: BaseException, say: Callable[[str]
             for artifact in step_run.outputs.get(PREDICTIONS, []):
                 _delete_artifact_version(client, artifact)
                 withdrawn.append(str(artifact.version))
-        if type(exc).__name__ in INTERRUPTIONS:
+        from e2e_common.runtime import interrupted
+
+        if type(exc).__name__ in INTERRUPTIONS or interrupted():
             reason = "interrupted"
         else:
             known = find_e2e_error(exc)
