@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +19,15 @@ from e2e_inference.names import (
     PREDICTION_ID_COLUMN,
     probability_column,
 )
-from e2e_inference.output import check_output_path, write_table_atomically
+from e2e_inference.output import (
+    OutputTarget,
+    check_distinct_paths,
+    check_output_path,
+    remove_stale_temporaries,
+    same_file,
+    temporary_path,
+    write_table_atomically,
+)
 from e2e_inference.predict import score_chunk
 
 PREDICTIONS = pd.DataFrame({"id": [1, 2], "predicted_class": ["a", "b"], "proba_a": [0.9, 0.2]})
@@ -58,6 +69,73 @@ def test_output_path_checks(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         check_output_path(tmp_path / "missing" / "out.csv")
     assert not (tmp_path / "out.json").exists()
+
+
+def test_output_paths_that_cannot_take_a_file_are_named(tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(DataError, match="is a folder \\(setting 'output'\\)"):
+        check_output_path(tmp_path / "folder.csv")
+    with pytest.raises(DataError, match="is a folder \\(setting 'report'\\)"):
+        check_output_path(tmp_path / "folder.csv", setting="report", table=False)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(DataError, match="afile is not a folder"):
+        check_output_path(tmp_path / "afile" / "out.csv")
+    assert check_output_path(tmp_path / "report.html", setting="report", table=False).name == "report.html"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # the probe is gone
+
+
+def test_the_same_file_through_links_and_relative_paths(tmp_path, monkeypatch):
+    data = tmp_path / "rows.csv"
+    data.write_text("a\n1\n")
+    (tmp_path / "link.csv").symlink_to(data)
+    import os
+
+    os.link(data, tmp_path / "hard.csv")
+    monkeypatch.chdir(tmp_path)
+    for other in ("link.csv", "hard.csv", "./rows.csv", "rows.csv"):
+        assert same_file(Path(other), data)
+        with pytest.raises(DataError, match=re.escape(f"--output {Path(other)} is the same file as --data {data}")):
+            check_distinct_paths({"data": data, "output": Path(other)}, ["output"])
+    assert not same_file(tmp_path / "new.csv", data)
+    check_distinct_paths({"data": data, "output": tmp_path / "new.csv", "report": None}, ["output", "report"])
+    with pytest.raises(DataError, match=re.escape("--output r.html is the same file as --report r.html")):
+        check_distinct_paths({"output": Path("r.html"), "report": Path("r.html")}, ["output", "report"])
+
+
+def test_stale_temporary_files_of_gone_processes_are_removed_and_others_kept(tmp_path):
+    import os
+    import subprocess
+
+    output = tmp_path / "out.csv"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    ours = temporary_path(output)
+    stale = ours.with_name(ours.name.replace(f"-{os.getpid()}-", f"-{gone.pid}-"))
+    alive = ours.with_name(ours.name.replace(f"-{os.getpid()}-", f"-{os.getppid()}-"))
+    other_host = tmp_path / f".out.csv.e2e-{gone.pid}-elsewhere.tmp"
+    other_file = tmp_path / f".other.csv.e2e-{gone.pid}-x.tmp"
+    for path in (stale, alive, other_host, other_file):
+        path.write_text("partial")
+    assert remove_stale_temporaries(output) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (alive, other_host, other_file))
+
+
+def test_a_write_that_fails_leaves_no_temporary_file_and_names_the_cause(tmp_path):
+    import errno
+
+    target = OutputTarget.for_path(tmp_path / "out.csv")
+
+    def full(temporary: str) -> None:
+        Path(temporary).write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(DataError, match="out.csv: cannot be written \\(No space left on device\\)"):
+        target.write(full)
+    assert list(tmp_path.iterdir()) == []
+    target.write_table(PREDICTIONS)
+    assert Path(target.temporary).exists() and not (tmp_path / "out.csv").exists()
+    target.publish()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
 
 @pytest.fixture(scope="module")

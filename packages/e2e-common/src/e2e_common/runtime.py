@@ -24,8 +24,9 @@ def colors_wanted() -> bool:
 def configure_runtime(debug: bool) -> None:
     """Quiet library logs unless ``debug``; never open browsers; plain tracebacks; colour only on a terminal.
 
-    Without ``debug`` no traceback reaches stderr, whoever prints it (a library's log record, a
-    background thread, an object finalized late): the CLIs report a failure as one ``error:`` line.
+    Without ``debug`` no traceback and no library log reaches stderr, whoever prints it (a library's
+    log record, a background thread, an object finalized late): the CLIs report a failure as one
+    ``error:`` line.
     SIGTERM interrupts as Ctrl-C does (exit 130), unless the program handles them itself.
     """
     if not colors_wanted():
@@ -44,6 +45,10 @@ def configure_runtime(debug: bool) -> None:
         for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently", "sqlalchemy"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
+        # Library logs reach stderr only with --debug: the stderr of a failure is its one error line.
+        for handler in logging.getLogger().handlers:
+            if type(handler) is logging.StreamHandler and isinstance(handler.stream, TracebackFreeStream):
+                handler.setLevel(logging.CRITICAL + 1)
     interrupt_on_signals(debug)
 
 
