@@ -70,9 +70,11 @@ def train(argv: Sequence[str], on_settings: Any = None) -> int:
 
 def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
     """Run the pipeline on input that passed the checks; print the outcome."""
+    from e2e_common.servers import check_tracking_server
     from e2e_common.stack import ensure_embedded_stack
 
     stack = ensure_embedded_stack()
+    check_tracking_server()
     check_promotion_target(settings, frame)
     run_name = f"{TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     print(f"Training model '{settings.model_name}' on stack '{stack.name}': run {run_name}", flush=True)

@@ -119,7 +119,10 @@ def run(argv: Sequence[str], on_settings: Callable[[ModelsSettings], None] | Non
     from e2e_common.runtime import configure_runtime
 
     configure_runtime(settings.debug)
+    from e2e_common.servers import check_tracking_server
     from e2e_training import operations
+
+    check_tracking_server()
 
     if isinstance(settings, PromoteSettings):
         outcome = operations.promote_version(settings.model_name, settings.version, settings.to, settings.force)
