@@ -197,3 +197,20 @@ def test_the_store_url_is_read_as_zenml_reads_it(tmp_path, monkeypatch):
     assert configured_store_url() == "sqlite:////elsewhere/zenml.db"
     monkeypatch.setenv("ZENML_STORE_URL", "https://zenml.example.com")
     assert configured_store_url() == "https://zenml.example.com"
+
+
+def test_a_local_mlflow_store_that_cannot_be_used_is_exit_5_before_training(tmp_path):
+    from e2e_common.stores import check_tracking_store
+
+    check_tracking_store(None)
+    check_tracking_store("http://127.0.0.1:5000")  # a server: e2e_common.servers asks it
+    check_tracking_store(f"sqlite:///{tmp_path}/new.db")  # MLflow creates it
+    database = tmp_path / "mlflow.db"
+    database.mkdir()
+    with pytest.raises(UnavailableError, match="MLflow's tracking store sqlite:///.* is not a file"):
+        check_tracking_store(f"sqlite:///{database}")
+    with pytest.raises(UnavailableError, match="cannot be created: folder .* is missing"):
+        check_tracking_store(f"sqlite:///{tmp_path}/missing/mlflow.db")
+    database.rmdir()
+    sqlite3.connect(database).execute("CREATE TABLE t (x)")
+    check_tracking_store(f"sqlite:///{database}")

@@ -138,35 +138,45 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path) if path else None
 
 
-def wait_for_sqlite(database: Path, wait: float, say: Callable[[str], None] = print) -> None:
+def wait_for_sqlite(
+    database: Path, wait: float, say: Callable[[str], None] = print, name: str | None = None
+) -> None:
     """Return once SQLite's write lock of ``database`` can be taken; say so when it is held by
     another process, and raise UnavailableError when it stays held for ``wait`` seconds."""
     if not database.is_file():
         return  # ZenML creates it, or says what is wrong with the path
+    shown = name or f"the ZenML store {database}"
+    if not os.access(database, os.W_OK):
+        raise UnavailableError(
+            f"{shown} is read-only (the file, or its file system); make it writable or point the stack at another store"
+        )
+    if not os.access(database.parent, os.W_OK | os.X_OK):
+        raise UnavailableError(
+            f"{shown} cannot be written: its folder {database.parent} is read-only (SQLite writes its journal "
+            "there); make it writable"
+        )
     deadline = time.monotonic() + wait
     first = True
     while True:
         try_for = min(FIRST_TRY_SECONDS if first else RETRY_SECONDS, max(deadline - time.monotonic(), 0.0))
-        if _take_write_lock(database, try_for):
+        if _take_write_lock(database, try_for, shown):
             return
         holders = describe_holders(database)
         if time.monotonic() >= deadline:
-            raise UnavailableError(
-                f"the ZenML store {database} is locked by {holders} and stayed locked for {wait:g} s; {BUSY_HINT}"
-            )
+            raise UnavailableError(f"{shown} is locked by {holders} and stayed locked for {wait:g} s; {BUSY_HINT}")
         if first:
-            say(f"The ZenML store {database} is busy: locked by {holders}; waiting up to {wait:g} s for it "
+            say(f"{shown[0].upper()}{shown[1:]} is busy: locked by {holders}; waiting up to {wait:g} s for it "
                 f"({STORE_WAIT_VARIABLE})")
             first = False
 
 
-def _take_write_lock(database: Path, timeout: float) -> bool:
+def _take_write_lock(database: Path, timeout: float, shown: str) -> bool:
     """True when SQLite's write lock was taken (and released at once) within ``timeout`` seconds."""
     uri = f"file:{urllib.parse.quote(str(database))}?mode=rw"
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
-        raise UnavailableError(f"the ZenML store {database} cannot be opened ({one_line(exc)})") from exc
+        raise UnavailableError(f"{shown} cannot be opened ({one_line(exc)})") from exc
     try:
         connection.execute("BEGIN IMMEDIATE")
         connection.execute("ROLLBACK")
@@ -175,9 +185,31 @@ def _take_write_lock(database: Path, timeout: float) -> bool:
         message = str(exc).lower()
         if "locked" in message or "busy" in message:
             return False
-        raise UnavailableError(f"the ZenML store {database} cannot be written ({one_line(exc)})") from exc
+        raise UnavailableError(
+            f"{shown} cannot be written ({one_line(exc)}); make its file, folder and file system writable"
+        ) from exc
     finally:
         connection.close()
+
+
+def check_tracking_store(tracking_uri: str | None, say: Callable[[str], None] = print, wait: float | None = None) -> None:
+    """Before a training run: UnavailableError (exit 5) when a local SQLite MLflow tracking store
+    cannot be used: a folder or another non-file at its path, a folder that cannot be written, a
+    read-only file, or a lock held longer than ``E2E_STORE_WAIT_SECONDS``. MLflow itself finds
+    these in the training step, after minutes of retries. Other tracking URIs are not checked here
+    (``e2e_common.servers.check_tracking_server`` asks a tracking server)."""
+    database = sqlite_path(tracking_uri or "")
+    if database is None:
+        return
+    label = f"MLflow's tracking store {tracking_uri}"
+    if database.exists() and not database.is_file():
+        raise UnavailableError(f"{label} is not a file ({database} is a folder or another kind of file); move it away")
+    if not database.exists():
+        folder = database.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise UnavailableError(f"{label} cannot be created: folder {folder} is missing or cannot be written")
+        return
+    wait_for_sqlite(database, store_wait_seconds() if wait is None else wait, say, name=label)
 
 
 def describe_holders(database: Path) -> str:
