@@ -421,6 +421,20 @@ def test_a_store_freed_during_the_wait_lets_the_run_finish(trained, tmp_path):
 
 
 @pytest.mark.parametrize("program", ["e2e-infer", "e2e-train"])
+def test_a_read_only_zenml_store_is_exit_5_before_anything_runs(trained, tmp_path, program):
+    output = tmp_path / "scored.csv"
+    args = ("--model-name", MODEL, "--output", str(output)) if program == "e2e-infer" else ("--model-name", MODEL)
+    kept = Unchanged(None, output)
+    immutable(store_database(), True)
+    try:
+        result = run(program, *args, cwd=trained)
+    finally:
+        immutable(store_database(), False)
+    error_line(result, 5, f"the ZenML store {store_database()} is read-only")
+    kept.check()
+
+
+@pytest.mark.parametrize("program", ["e2e-infer", "e2e-train"])
 def test_a_zenml_server_that_is_down_is_exit_5_within_seconds(trained, tmp_path, program):
     url = f"http://127.0.0.1:{closed_port()}"
     output = tmp_path / "scored.csv"
@@ -445,7 +459,7 @@ def test_a_read_only_mlflow_store_fails_training_with_exit_5_and_no_traceback(tr
         result = run("e2e-train", "--model-name", MODEL, "--promotion", "latest", cwd=trained)
     finally:
         immutable(database, False)
-    error_line(result, 5, "MLflow's tracking store", "is read-only (attempt to write a readonly database)")
+    error_line(result, 5, f"MLflow's tracking store {tracking_uri}", "is read-only")
     assert staging_number() == 1
     assert len(Client().list_model_versions(model_name_or_id=MODEL, size=100).items) == versions  # the failed run's version removed
 
