@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import field_validator
 
 from e2e_common.contract import Stage, StageName
+from e2e_common.files import absolute_path
 from e2e_common.settings import DATA_GROUP, GATES_GROUP, MODEL_GROUP, E2ESettings, Section, option
 from e2e_inference.__about__ import __version__
 
@@ -56,7 +57,7 @@ class InputOptions(Section):
     @field_validator("data")
     @classmethod
     def _absolute(cls, data: Path | None) -> Path | None:
-        return None if data is None else Path(data).expanduser().resolve()
+        return None if data is None else absolute_path(data)
 
     def scoring_partitions(self) -> int:
         """The number of scoring steps: the setting, or one per CPU core."""
