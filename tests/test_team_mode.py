@@ -240,6 +240,7 @@ def test_inference_scores_with_the_version_training_promoted(team, trained_and_s
     trained, scored, predictions = trained_and_scored
     assert printed(trained, "Model version") == "e2e_use_case version 1 at stage 'staging'"
     assert "Run:" in trained.stdout and team.zenml.url in trained.stdout
+    assert printed(trained, "MLflow UI") == f"open {team.mlflow.url}"
     assert "Scored 28 rows with model 'e2e_use_case' version 1 (stage 'staging')" in scored.stdout
     assert set(predictions["model_version"].astype(str)) == {"1"}
 

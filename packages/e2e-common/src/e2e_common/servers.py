@@ -41,22 +41,29 @@ def check_tracking_server(stack: Any | None = None, timeout: float = REACH_TIMEO
     if found is None:
         return
     name, uri = found
-    try:
-        with urllib.request.urlopen(f"{uri}/health", timeout=timeout) as answer:
-            if answer.status < 500:
-                return
-            problem = f"HTTP {answer.status}"
-    except urllib.error.HTTPError as exc:
-        if exc.code < 500:
-            return  # it answers (behind a proxy or with authentication): MLflow's client takes it from here
-        problem = f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        problem = one_line(getattr(exc, "reason", exc))
+    problem = health_problem(uri, timeout)
+    if problem is None:
+        return
     raise UnavailableError(
         f"the MLflow tracking server at {uri} (experiment tracker '{name}' of stack '{stack.name}') does not "
         f"answer: {problem}; start it, or point the tracker at a running one: "
         f"zenml experiment-tracker update {name} --tracking_uri=URL"
     )
+
+
+def health_problem(url: str, timeout: float = REACH_TIMEOUT_SECONDS) -> str | None:
+    """Why ``url``'s ``/health`` does not answer within ``timeout`` seconds, or None when it does.
+
+    Any HTTP answer below 500 counts as an answer: a proxy or an authentication in front of the
+    server is its client's to handle.
+    """
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as answer:
+            return None if answer.status < 500 else f"it answers HTTP {answer.status}"
+    except urllib.error.HTTPError as exc:
+        return None if exc.code < 500 else f"it answers HTTP {exc.code}"
+    except (OSError, ValueError) as exc:
+        return one_line(getattr(exc, "reason", exc))
 
 
 def credentials_error(exc: BaseException) -> E2EError | None:

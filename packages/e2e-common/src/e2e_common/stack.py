@@ -31,6 +31,8 @@ class StackInfo:
     def mlflow_ui_hint(self) -> str | None:
         if self.mlflow_tracking_uri is None:
             return None
+        if self.mlflow_tracking_uri.startswith(("http://", "https://")):
+            return f"open {self.mlflow_tracking_uri}"
         return f"mlflow ui --backend-store-uri {self.mlflow_tracking_uri}"
 
 

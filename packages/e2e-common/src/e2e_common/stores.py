@@ -299,18 +299,12 @@ def check_zen_server(url: str, timeout: float = SERVER_TIMEOUT_SECONDS) -> None:
 
     Any HTTP answer below 500 counts as up: a proxy or the authentication is ZenML's to handle.
     """
+    from e2e_common.servers import health_problem
+
     shown = without_credentials(url.rstrip("/"))
-    try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as answer:
-            if answer.status < 500:
-                return
-            problem = f"it answers HTTP {answer.status}"
-    except urllib.error.HTTPError as exc:
-        if exc.code < 500:
-            return
-        problem = f"it answers HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        problem = one_line(getattr(exc, "reason", exc))
+    problem = health_problem(url, timeout)
+    if problem is None:
+        return
     raise UnavailableError(
         f"the ZenML server at {shown} does not answer ({problem}); start it, or connect to a running one "
         "(zenml login URL, or ZENML_STORE_URL)"

@@ -72,9 +72,11 @@ def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
     """Run the pipeline on input that passed the checks; print the outcome."""
     from e2e_common.servers import check_tracking_server
     from e2e_common.stack import ensure_embedded_stack
+    from e2e_common.stores import check_tracking_store
 
     stack = ensure_embedded_stack()
     check_tracking_server()
+    check_tracking_store(stack.mlflow_tracking_uri)
     check_promotion_target(settings, frame)
     run_name = f"{TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     print(f"Training model '{settings.model_name}' on stack '{stack.name}': run {run_name}", flush=True)
