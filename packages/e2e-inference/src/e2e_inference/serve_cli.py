@@ -111,6 +111,10 @@ def _serve(settings: ServeSettings, say: Callable[[str], None]) -> int:
 
     import os
 
+    from e2e_common.stores import check_store_early
+
+    check_store_early(say)
+
     from e2e_common.runtime import configure_runtime
 
     if not settings.debug:

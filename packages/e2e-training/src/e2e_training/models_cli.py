@@ -117,7 +117,9 @@ def run(argv: Sequence[str], on_settings: Callable[[ModelsSettings], None] | Non
     if on_settings is not None:
         on_settings(settings)
     from e2e_common.runtime import configure_runtime
+    from e2e_common.stores import check_store_early
 
+    check_store_early()
     configure_runtime(settings.debug)
     from e2e_common.servers import check_tracking_server
     from e2e_training import operations
