@@ -55,16 +55,19 @@ def one_line(message: object, limit: int | None = None) -> str:
     return line
 
 
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, then its cause or context, and so on (each once)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def find_e2e_error(exc: BaseException) -> E2EError | None:
     """The E2EError behind ``exc`` (itself, its cause or its context), if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, E2EError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return next((error for error in exception_chain(exc) if isinstance(error, E2EError)), None)
 
 
 def _library_error(exc: BaseException) -> E2EError | None:

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from e2e_common.errors import E2EError, UnavailableError, UsageError, one_line
+from e2e_common.errors import E2EError, UnavailableError, UsageError, exception_chain, one_line
 
 REACH_TIMEOUT_SECONDS = 5.0
 CREDENTIAL_ERRORS = ("CredentialsNotValid", "AuthorizationException", "AuthenticationError")
@@ -69,11 +69,11 @@ def health_problem(url: str, timeout: float = REACH_TIMEOUT_SECONDS) -> str | No
 def credentials_error(exc: BaseException) -> E2EError | None:
     """The one-line error for a ZenML server that refused this client's credentials, naming the
     setting to fix; None for any other exception."""
-    names = {type(error).__name__ for error in _chain(exc)}
+    names = {type(error).__name__ for error in exception_chain(exc)}
     if not names & set(CREDENTIAL_ERRORS):
         return None
     url = os.environ.get("ZENML_STORE_URL", "the ZenML server")
-    detail = one_line(next(error for error in _chain(exc) if type(error).__name__ in CREDENTIAL_ERRORS))
+    detail = one_line(next(error for error in exception_chain(exc) if type(error).__name__ in CREDENTIAL_ERRORS))
     if os.environ.get("ZENML_STORE_API_KEY"):
         fix = (
             "ZENML_STORE_API_KEY is not a valid key of a service account there; create one with "
@@ -84,12 +84,3 @@ def credentials_error(exc: BaseException) -> E2EError | None:
     else:
         fix = "log in again (zenml login URL --api-key), or set ZENML_STORE_URL and ZENML_STORE_API_KEY"
     return UsageError(f"{url} refused this client's credentials ({detail}): {fix}")
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not other for other in seen):
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen

@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from e2e_common.errors import UnavailableError, UsageError, one_line
+from e2e_common.errors import UnavailableError, UsageError, exception_chain, one_line
 
 STORE_WAIT_VARIABLE = "E2E_STORE_WAIT_SECONDS"
 DEFAULT_STORE_WAIT_SECONDS = 60.0
@@ -320,7 +320,7 @@ UNREACHABLE = ("max retries exceeded", "connection refused", "error connecting t
 def unavailable_error(exc: BaseException) -> UnavailableError | None:
     """The one-line UnavailableError (exit 5) for a store or server the run needs that is busy,
     read-only, unreadable or not answering; None for anything else."""
-    chain = _chain(exc)
+    chain = exception_chain(exc)
     # The database's own error first (sqlite3's, innermost), then what wrapped it (SQLAlchemy, MLflow).
     database_errors = [error for error in chain if type(error).__name__ in ("OperationalError", "DatabaseError")]
     for error in [*reversed(database_errors), *chain]:
@@ -418,12 +418,3 @@ def _first_line(text: str, width: int = 200) -> str:
     line = one_line(text.split("\n", 1)[0])
     line = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", line)
     return line if len(line) <= width else line[: width - 3] + "..."
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not other for other in seen):
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
