@@ -1,15 +1,22 @@
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from e2e_common.errors import DataError, UsageError
-from e2e_common.preprocessing import build_preprocess_pipeline
-from e2e_common.schemas import DataContract
+from e2e_common.preprocessing import NativeCategoriesClassifier, build_preprocess_pipeline
+from e2e_common.schemas import DataContract, FeatureKind
 from e2e_training.search import (
     CandidateScore,
     Selection,
+    cheapness,
     check_search,
     cv_splitter,
+    draw_candidates,
+    family_deadline,
+    round_sizes,
     search_family,
     select_best,
 )
@@ -37,8 +44,8 @@ def test_a_loss_selects_the_lowest_cv_score_and_stores_it_positive(separable):
     assert select_best(losses) == 1 and Selection.of(losses, 1).metric == "log_loss"
     features, target, preprocess = separable
     family = ModelFamily(estimator="sklearn.linear_model.LogisticRegression", search={"C": {"log": [0.1, 10]}})
-    candidate = search_family("linear", family, features, target, preprocess, options(metric="log_loss"))
-    assert 0 < candidate.score.cv_score < 0.3 and candidate.score.metric == "log_loss"
+    candidate = search_family("linear", family, features, target, preprocess, options(metric="log_loss", n_iter=5))
+    assert 0 < candidate.score.cv_score < 0.4 and candidate.score.metric == "log_loss"
     assert CandidateScore.from_metadata(candidate.score.as_metadata()) == candidate.score
 
 
@@ -99,3 +106,100 @@ def test_folds_shrink_to_the_smallest_class_and_refuse_a_single_row():
     assert cv_splitter(pd.Series(["a"] * 10 + ["b"] * 3), 5, 0).get_n_splits() == 3
     with pytest.raises(DataError, match="class 'b' has only 1 row"):
         cv_splitter(pd.Series(["a"] * 10 + ["b"]), 5, 0)
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    """Rows whose class follows a categorical column (with a missing level) and a number."""
+    rng = np.random.default_rng(1)
+    n = 300
+    colour = rng.choice(["red", "green", "blue", None], size=n)
+    x = rng.normal(size=n)
+    rows = pd.DataFrame({"colour": colour, "x": x})
+    rows["target"] = np.where((colour == "red") | (x > 1.0), "yes", "no")
+    rules = DataContract.from_frame(rows, "target")
+    return rows[rules.feature_names], rows["target"], build_preprocess_pipeline(rules), rules
+
+
+HGB = ModelFamily(
+    estimator="sklearn.ensemble.HistGradientBoostingClassifier",
+    params={"max_iter": 20},
+    search={"learning_rate": {"log": [0.05, 0.3]}, "max_leaf_nodes": {"int": [4, 15]}},
+)
+
+
+def test_gradient_boosting_sees_each_categorical_as_one_column_of_codes(mixed):
+    features, target, preprocess, rules = mixed
+    categorical = rules.columns_of_kind(FeatureKind.CATEGORICAL)
+    candidate = search_family("hgb", HGB, features, target, preprocess, options(n_iter=4), categorical)
+    assert isinstance(candidate.estimator, NativeCategoriesClassifier) and candidate.score.cv_score > 0.9
+    assert candidate.score.hyperparameters["max_iter"] == 20 and "learning_rate" in candidate.score.hyperparameters
+    fitted = clone(candidate.estimator).fit(preprocess.fit_transform(features), target)
+    assert set(fitted.groups_) == {"colour"} and "colour_red" in fitted.groups_["colour"]
+    assert list(fitted.estimator_.feature_names_in_) == ["x", "colour__code"]
+    assert fitted.estimator_.is_categorical_.tolist() == [False, True]
+    # An unknown level (all its one-hot columns zero) is a missing value, not an error.
+    unseen = preprocess.transform(pd.DataFrame({"colour": ["purple", "red"], "x": [0.0, 0.0]}))
+    assert fitted.predict(unseen)[1] == "yes" and fitted.predict_proba(unseen).shape == (2, 2)
+
+
+def test_without_categoricals_the_classifier_is_not_wrapped(separable):
+    features, target, preprocess = separable
+    candidate = search_family("hgb", HGB, features, target, preprocess, options(n_iter=2), categorical=[])
+    assert type(candidate.estimator).__name__ == "HistGradientBoostingClassifier"
+
+
+def test_halving_rounds_grow_to_all_rows_and_keep_the_best_third():
+    assert round_sizes(5600, 10, 3, 100) == [208, 623, 1867, 5600]
+    assert round_sizes(432, 10, 3, 100) == [144, 432]
+    assert round_sizes(90, 10, 3, 100) == [90]
+    assert round_sizes(5600, 1, 3, 100) == [5600]
+
+
+def test_successive_halving_scores_the_configured_model_first_and_halves():
+    rng = np.random.default_rng(2)
+    rows = pd.DataFrame({"x": rng.normal(size=600), "noise": rng.normal(size=600)})
+    rows["target"] = np.where(rows["x"] > 0, "yes", "no")
+    rules = DataContract.from_frame(rows, "target")
+    features, target, preprocess = rows[rules.feature_names], rows["target"], build_preprocess_pipeline(rules)
+    family = ModelFamily(estimator="sklearn.linear_model.LogisticRegression", search={"C": {"log": [0.001, 10]}})
+    candidate = search_family("linear", family, features, target, preprocess, options(n_iter=9, cv_folds=3))
+    search = candidate.score.search
+    assert search["rounds"] == [{"rows": 200, "candidates": 9}, {"rows": 600, "candidates": 3}]
+    assert search["fits"] == (9 + 3) * 3 and search["stopped_by_budget"] is False
+    assert candidate.score.cv_score > 0.9
+
+
+def test_a_passed_deadline_still_scores_the_first_candidate_and_says_the_budget_stopped_it(separable):
+    features, target, preprocess = separable
+    family = ModelFamily(estimator="sklearn.linear_model.LogisticRegression", search={"C": {"log": [0.001, 10]}})
+    candidate = search_family(
+        "linear", family, features, target, preprocess, options(n_iter=9, cv_folds=3), deadline=time.time() - 1
+    )
+    search = candidate.score.search
+    assert search["stopped_by_budget"] is True and search["candidates_scored"] == 1 and search["fits"] == 3
+    assert candidate.score.hyperparameters == {"C": 1.0} and candidate.score.cv_score > 0.8  # the configured model
+    assert Selection.of([candidate.score], 0).stopped_by_budget == ["linear"]
+
+
+def test_the_budget_left_is_shared_by_the_families_still_to_search():
+    assert family_deadline(None, 0.0, 2, 0.0, now=100.0) is None
+    assert family_deadline(10.0, 0.0, 2, 0.5, now=100.0) == pytest.approx(104.5)
+    assert family_deadline(10.0, 2.0, 1, 0.0, now=100.0) == pytest.approx(108.0)
+    assert family_deadline(10.0, 12.0, 1, 0.0, now=100.0) == pytest.approx(100.0)
+
+
+def test_a_family_whose_every_candidate_fails_names_the_setting(separable):
+    features, target, preprocess = separable
+    family = ModelFamily(
+        estimator="sklearn.linear_model.LogisticRegression", params={"solver": "newton-cg", "penalty": "l1"}
+    )
+    with pytest.raises(UsageError, match="every candidate of model family 'bad' failed"):
+        search_family("bad", family, features, target, preprocess, options())
+
+
+def test_candidates_go_cheapest_first():
+    assert cheapness({"n_estimators": 50, "max_depth": 4}) < cheapness({"n_estimators": 50, "max_depth": None})
+    assert draw_candidates({}, 10, 0) == [{}]
+    drawn = draw_candidates({"criterion": ["gini", "entropy"]}, 10, 0)
+    assert drawn[0] == {} and len(drawn) == 3

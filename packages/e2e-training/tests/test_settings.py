@@ -11,6 +11,7 @@ def clean_environment(monkeypatch):
     for name in (
         "E2E_MIN_TEST_ACCURACY", "E2E_MIN_TEST_SCORE", "E2E_N_ITER", "E2E_CONFIG", "E2E_TARGET_ENV", "E2E_DROP_COLUMNS",
         "E2E_FAIL_ON_QUALITY_GATES", "E2E_FAIL_ON_ACCURACY_QUALITY_GATES", "E2E_METRIC", "E2E_MIN_IMPROVEMENT",
+        "E2E_TIME_BUDGET",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -21,8 +22,21 @@ def test_defaults_come_from_the_packaged_config():
     assert settings.target == DEFAULT_TARGET
     assert settings.target_env == Stage.STAGING and settings.promotion == "metric"
     assert settings.n_iter == defaults["n_iter"] and settings.cv_folds == defaults["cv_folds"]
-    assert {"random_forest", "decision_tree", "logistic_regression"} <= set(settings.search_space)
+    assert set(settings.search_space) == {"hist_gradient_boosting", "logistic_regression"}
+    assert settings.halving_factor == defaults["halving_factor"] == 3 and settings.time_budget is None
     assert settings.no_hp_tuning is False and settings.drop_columns == []
+
+
+def test_a_time_budget_is_seconds_above_zero_from_a_flag_a_variable_or_the_config(tmp_path, monkeypatch):
+    assert TrainingSettings.from_cli(["--time-budget", "2.5"]).time_budget == 2.5
+    config = tmp_path / "train.yaml"
+    config.write_text("time_budget: 30\n")
+    assert TrainingSettings.from_cli(["--config", str(config)]).time_budget == 30
+    monkeypatch.setenv("E2E_TIME_BUDGET", "12")
+    assert TrainingSettings.from_cli(["--config", str(config)]).time_budget == 12
+    for bad in ("0", "-5", "soon"):
+        with pytest.raises(UsageError, match="time_budget|time-budget"):
+            TrainingSettings.from_cli(["--time-budget", bad])
 
 
 def test_flag_beats_environment_beats_config_file_beats_default(tmp_path, monkeypatch):

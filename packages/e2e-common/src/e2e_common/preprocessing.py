@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -110,3 +110,58 @@ def build_preprocess_pipeline(
     pipeline = Pipeline([("contract", ContractCaster(contract)), ("columns", columns)])
     return pipeline.set_output(transform="pandas")
 
+
+
+# HistGradientBoosting takes at most this many categories per categorical feature (its max_bins).
+MOST_NATIVE_CATEGORIES = 255
+
+
+class NativeCategoriesClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier with native categorical support fitted on the shared preprocessing's output.
+
+    The preprocessing one-hot encodes each categorical feature (so every model family takes the same
+    ``preprocess_pipeline`` output); this turns each such feature's one-hot columns back into one
+    column of pandas category codes (an unknown level, all zeros, becomes a missing value) before
+    ``estimator`` (a HistGradientBoostingClassifier with ``categorical_features="from_dtype"``) sees
+    them. The one-hot columns of feature ``f`` are those named ``f_<level>``; a name matching two
+    features goes to the longer one. A feature with more than ``MOST_NATIVE_CATEGORIES`` columns
+    stays one-hot. A model version holding this class needs an e2e-tabular-common that has it
+    (added after 0.1.0, see its CHANGELOG) to be loaded; older versions do not hold it.
+    """
+
+    def __init__(self, estimator: object = None, categorical: tuple[str, ...] = ()) -> None:
+        self.estimator = estimator
+        self.categorical = categorical
+
+    def _groups(self, columns: list[str]) -> dict[str, list[str]]:
+        names = sorted(self.categorical, key=len, reverse=True)
+        groups: dict[str, list[str]] = {name: [] for name in self.categorical}
+        for column in columns:
+            if column in groups:
+                continue
+            owner = next((name for name in names if column.startswith(f"{name}_")), None)
+            if owner is not None:
+                groups[owner].append(column)
+        return {name: found for name, found in groups.items() if 1 < len(found) <= MOST_NATIVE_CATEGORIES}
+
+    def _coded(self, X: pd.DataFrame) -> pd.DataFrame:
+        coded = X.drop(columns=[column for found in self.groups_.values() for column in found])
+        for name, found in self.groups_.items():
+            onehot = X[found].to_numpy()
+            codes = np.where(onehot.max(axis=1) > 0, onehot.argmax(axis=1), -1)
+            coded[f"{name}__code"] = pd.Categorical.from_codes(codes, categories=range(len(found)))
+        return coded
+
+    def fit(self, X: pd.DataFrame, y: object) -> NativeCategoriesClassifier:
+        from sklearn.base import clone
+
+        self.groups_ = self._groups([str(column) for column in X.columns])
+        self.estimator_ = clone(self.estimator).fit(self._coded(X), y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.estimator_.predict(self._coded(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.estimator_.predict_proba(self._coded(X))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from e2e_common.contract import MODEL_DESCRIPTION
 from e2e_common.errors import QualityGateError, find_e2e_error, run_cli
-from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, TRAINING_PIPELINE
+from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, METADATA_SELECTION, TRAINING_PIPELINE
 from e2e_training.settings import (
     DataOptions,
     GateOptions,
@@ -191,9 +191,11 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     stage = f"at stage '{version.stage}'" if version.stage else "at no stage"
     url = run_dashboard_url(run.name)
     metric, gates = report.describe_metric(metrics), report.describe_gates(metrics)
+    searched = report.describe_search(metadata.get(METADATA_SELECTION, {}), settings.time_budget)
     lines = [
         ("Model version", f"{settings.model_name} version {version.number} {stage}"),
         ("Run", f"{run.name} ({run.status.value})" + (f" {url}" if url else "")),
+        *([("Search", searched)] if searched else []),
         *([("Metric", metric)] if metric else []),
         *(("Metrics" if i == 0 else "", line) for i, line in enumerate(report.describe_metrics(metrics))),
         *([("Quality gates", gates)] if gates else []),

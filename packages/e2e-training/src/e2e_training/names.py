@@ -45,3 +45,6 @@ METADATA_HYPERPARAMETERS: Final = "hyperparameters"
 
 # Model-version metadata: every stage move that brought this version to a stage (e2e-models history).
 METADATA_STAGE_MOVES: Final = "stage_moves"
+# How the family was searched: method, rounds (rows, candidates), candidates scored, fits, seconds,
+# and stopped_by_budget (True when --time-budget ended the search before its last round).
+METADATA_SEARCH: Final = "search"

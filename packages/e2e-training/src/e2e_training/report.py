@@ -54,6 +54,23 @@ def describe_gates(metrics: Mapping[str, Any]) -> str | None:
     )
 
 
+def describe_search(selection: Mapping[str, Any], time_budget: float | None = None) -> str | None:
+    """``hist_gradient_boosting 0.9651 (selected), logistic_regression 0.9721: 31 fits by successive halving``,
+    then ``; --time-budget 5 s stopped the search of hist_gradient_boosting`` when it did; None when the
+    selection records no searches (versions before 0.2)."""
+    searches = selection.get("searches")
+    if not isinstance(searches, Mapping) or not searches:
+        return None
+    fits = sum(int(search.get("fits", 0)) for search in searches.values())
+    text = f"{len(searches)} families, {fits} cross-validation fits by successive halving"
+    if time_budget is not None:
+        stopped = [family for family, search in searches.items() if search.get("stopped_by_budget")]
+        text += f"; --time-budget {time_budget:g} s " + (
+            f"stopped the search of {', '.join(stopped)} (best candidate so far kept)" if stopped else "was not reached"
+        )
+    return text
+
+
 def describe_decision(decision: Mapping[str, Any]) -> str:
     """``promoted to staging: <reason>`` or ``not promoted to staging: <reason>``."""
     verdict = "promoted" if decision.get("promoted") else "not promoted"

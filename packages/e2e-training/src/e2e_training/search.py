@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import importlib
 import math
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import ClassifierMixin, clone
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, cross_val_score
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import ParameterSampler, StratifiedKFold
 from sklearn.pipeline import Pipeline
+from sklearn.utils import resample
 
 from e2e_common.errors import DataError, UsageError
+from e2e_common.preprocessing import NativeCategoriesClassifier
 from e2e_common.schemas import plain_value
 from e2e_training import metrics
 from e2e_training.names import (
@@ -25,10 +30,16 @@ from e2e_training.names import (
     METADATA_CV_SCORE_STD,
     METADATA_HYPERPARAMETERS,
     METADATA_MODEL_FAMILY,
+    METADATA_SEARCH,
 )
 from e2e_training.settings import ModelFamily, Range, SearchOptions
 
 MODEL_STEP = "model"
+# The first round of successive halving cross-validates on at least this many train rows.
+MIN_ROUND_ROWS = 100
+# Parameters that make a candidate slower to fit the larger they are: the cheapest candidates of the
+# first round go first, so a time budget cut there still leaves the most candidates scored.
+SIZE_PARAMETERS = ("n_estimators", "max_iter", "max_leaf_nodes", "max_depth")
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class CandidateScore:
     cv_score_std: float = 0.0
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metric: str = metrics.DEFAULT_METRIC
+    search: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def as_metadata(self) -> dict[str, Any]:
         """Metadata of the candidate's artifact."""
@@ -49,6 +61,7 @@ class CandidateScore:
             METADATA_CV_SCORE_STD: self.cv_score_std,
             METADATA_HYPERPARAMETERS: self.hyperparameters,
             METADATA_CV_METRIC: self.metric,
+            METADATA_SEARCH: self.search,
         }
 
     @classmethod
@@ -59,6 +72,7 @@ class CandidateScore:
             cv_score_std=float(metadata.get(METADATA_CV_SCORE_STD, 0.0)),
             hyperparameters=dict(metadata.get(METADATA_HYPERPARAMETERS) or {}),
             metric=str(metadata.get(METADATA_CV_METRIC, metrics.DEFAULT_METRIC)),
+            search=dict(metadata.get(METADATA_SEARCH) or {}),
         )
 
 
@@ -88,8 +102,16 @@ def estimator_class(family: ModelFamily, family_name: str) -> type:
     return found
 
 
-def build_estimator(family: ModelFamily, family_name: str, random_state: int) -> ClassifierMixin:
-    """An unfitted classifier with the family's fixed parameters (and ``random_state`` if it has one)."""
+def build_estimator(
+    family: ModelFamily, family_name: str, random_state: int, categorical: Sequence[str] = ()
+) -> ClassifierMixin:
+    """An unfitted classifier with the family's fixed parameters (and ``random_state`` if it has one).
+
+    A classifier with native categorical support (``categorical_features``), given the names of the
+    categorical features, is wrapped so that it sees each as one column of category codes instead of
+    the preprocessing's one-hot columns (``NativeCategoriesClassifier``); its search parameters are
+    then those of ``estimator``, see ``parameter_prefix``.
+    """
     cls = estimator_class(family, family_name)
     known = set(cls().get_params())
     unknown = sorted((set(family.params) | set(family.search)) - known)
@@ -101,7 +123,21 @@ def build_estimator(family: ModelFamily, family_name: str, random_state: int) ->
     params = dict(family.params)
     if "random_state" in known:
         params.setdefault("random_state", random_state)
+    if categorical and "categorical_features" in known:
+        params.setdefault("categorical_features", "from_dtype")
+        return NativeCategoriesClassifier(cls(**params), tuple(categorical))
     return cls(**params)
+
+
+def parameter_prefix(estimator: ClassifierMixin) -> str:
+    """The prefix of the classifier's own parameters within ``estimator``."""
+    return "estimator__" if isinstance(estimator, NativeCategoriesClassifier) else ""
+
+
+def classifier_params(estimator: ClassifierMixin, params: dict[str, Any]) -> ClassifierMixin:
+    """A copy of ``estimator`` with the classifier's ``params`` set (wrapped or not)."""
+    prefix = parameter_prefix(estimator)
+    return clone(estimator).set_params(**{f"{prefix}{name}": value for name, value in params.items()})
 
 
 def check_search(options: SearchOptions, target: pd.Series, folds_configured: bool = False) -> None:
@@ -194,54 +230,216 @@ def search_family(
     target: pd.Series,
     preprocess: Pipeline,
     options: SearchOptions,
+    categorical: Sequence[str] = (),
+    deadline: float | None = None,
 ) -> Candidate:
     """The family's best hyperparameters by the cross-validated ``metric`` on these rows.
 
     Each fold refits a copy of ``preprocess`` on its own training part, so no fold sees statistics
-    of the rows it is scored on. A family without a search space is scored as configured. Folds
-    and candidates run in parallel on all cores through joblib's ``parallel_backend``.
+    of the rows it is scored on. A family without a search space is scored as configured; one with
+    a search space by successive halving (``halving_search``), its configured parameters first.
+    ``deadline`` (a ``time.time()``): no fit starts after it, and the family keeps the best
+    candidate scored so far (the first is always scored). Fits run in parallel on all cores through
+    joblib's ``parallel_backend``.
     """
-    estimator = build_estimator(family, family_name, options.random_state)
+    estimator = build_estimator(family, family_name, options.random_state, categorical)
     pipeline = Pipeline([("preprocess", clone(preprocess)), (MODEL_STEP, estimator)])
-    cv = cv_splitter(target, options.cv_folds, options.random_state)
-    scoring, parallel_backend = metrics.metric(options.metric).scorer, options.parallel_backend
-    if not family.search:
-        with joblib.parallel_backend(parallel_backend):
-            scores = cross_val_score(pipeline, features, target, cv=cv, scoring=scoring, n_jobs=-1)
-        return _candidate(family_name, estimator, family.params, scores.mean(), scores.std(), options.metric)
-    search = RandomizedSearchCV(
-        pipeline,
-        {f"{MODEL_STEP}__{name}": distribution(values) for name, values in family.search.items()},
-        n_iter=options.n_iter,
-        cv=cv,
-        scoring=scoring,
-        n_jobs=-1,
-        refit=False,
-        random_state=options.random_state,
-    )
-    with warnings.catch_warnings(), joblib.parallel_backend(parallel_backend):
-        warnings.filterwarnings("ignore", message="The total space of parameters")
-        search.fit(features, target)
-    best = search.best_index_
-    score = float(search.cv_results_["mean_test_score"][best])
-    if not math.isfinite(score):
+    distributions = {name: distribution(values) for name, values in family.search.items()}
+    started = time.time()
+    outcome = halving_search(pipeline, distributions, features, target, options, deadline)
+    best = outcome.best
+    if best is None:
         raise UsageError(
             f"every candidate of model family '{family_name}' failed to fit (setting 'search_space'); "
             "run with --debug for the warnings"
         )
-    params = {name.removeprefix(f"{MODEL_STEP}__"): value for name, value in search.best_params_.items()}
+    chosen = classifier_params(estimator, outcome.candidates[best])
+    # Every searched parameter is named, also when the configured values (candidate 0) won.
+    values = chosen.get_params()
+    params = {name: values[f"{parameter_prefix(chosen)}{name}"] for name in family.search}
+    summary = {**outcome.summary(), "seconds": round(time.time() - started, 3)}
     return _candidate(
         family_name,
-        clone(estimator).set_params(**params),
+        chosen,
         {**family.params, **params},
-        score,
-        search.cv_results_["std_test_score"][best],
+        outcome.scores[best],
+        outcome.spreads[best],
         options.metric,
+        summary,
     )
 
 
+@dataclass
+class HalvingOutcome:
+    """What successive halving scored: each candidate's parameters, and the mean and spread of its folds
+    in the last round it completed (scores are the scorer's, higher is better)."""
+
+    candidates: list[dict[str, Any]]
+    scores: dict[int, float] = field(default_factory=dict)
+    spreads: dict[int, float] = field(default_factory=dict)
+    round_reached: dict[int, int] = field(default_factory=dict)
+    rounds: list[tuple[int, int]] = field(default_factory=list)  # (rows, candidates) per round started
+    fits: int = 0
+    stopped_by_budget: bool = False
+
+    @property
+    def best(self) -> int | None:
+        """The best candidate of the last round any candidate completed (rounds use more rows as they go)."""
+        if not self.scores:
+            return None
+        last = max(self.round_reached.values())
+        finished = [i for i in self.scores if self.round_reached[i] == last and math.isfinite(self.scores[i])]
+        if not finished:
+            return None
+        return max(finished, key=lambda i: (self.scores[i], -self.spreads[i], -i))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "method": "successive_halving",
+            "rounds": [{"rows": rows, "candidates": count} for rows, count in self.rounds],
+            "candidates_drawn": len(self.candidates),
+            "candidates_scored": len(self.scores),
+            "fits": self.fits,
+            "stopped_by_budget": self.stopped_by_budget,
+        }
+
+
+def draw_candidates(distributions: dict[str, Any], n_iter: int, random_state: int) -> list[dict[str, Any]]:
+    """The configured parameters (``{}``) first, then up to ``n_iter - 1`` distinct draws."""
+    if not distributions:
+        return [{}]
+    drawn: list[dict[str, Any]] = [{}]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The total space of parameters")
+        for params in ParameterSampler(distributions, n_iter=max(n_iter - 1, 1), random_state=random_state):
+            if params not in drawn:
+                drawn.append(params)
+    return drawn[: max(n_iter, 1)]
+
+
+def cheapness(params: dict[str, Any]) -> float:
+    """A rough fitting cost of a candidate: the product of its size parameters (unset ones count 1)."""
+    cost = 1.0
+    for name in SIZE_PARAMETERS:
+        value = params.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            cost *= float(value)
+        elif name in params and value is None:  # unlimited depth
+            cost *= 100.0
+    return cost
+
+
+def round_sizes(rows: int, candidates: int, factor: int, smallest: int) -> list[int]:
+    """Rows of each round: the last uses all ``rows``, each earlier one ``factor`` times fewer, none
+    below ``smallest``; one round when there is one candidate or too few rows to halve."""
+    rounds = 1
+    while candidates > factor ** (rounds - 1) and rows / factor**rounds >= smallest:
+        rounds += 1
+    return [math.ceil(rows / factor ** (rounds - 1 - i)) for i in range(rounds)]
+
+
+def halving_search(
+    pipeline: Pipeline,
+    distributions: dict[str, Any],
+    features: pd.DataFrame,
+    target: pd.Series,
+    options: SearchOptions,
+    deadline: float | None = None,
+) -> HalvingOutcome:
+    """Successive halving of ``options.n_iter`` candidates of ``pipeline``'s model step.
+
+    Round ``i`` cross-validates its candidates on a stratified sample of the train rows (the last
+    round on all of them) and keeps the best ``1 / halving_factor`` for the next. The first round
+    starts the cheapest candidates first (``cheapness``), later rounds the best of the round before.
+    With ``deadline`` no fit starts after it, except the first candidate's, and a candidate is
+    scored in a round only when all its folds ran.
+    """
+    candidates = draw_candidates(distributions, options.n_iter, options.random_state)
+    outcome = HalvingOutcome(candidates)
+    scorer = check_scoring(pipeline, scoring=metrics.metric(options.metric).scorer)
+    prefix = f"{MODEL_STEP}__{parameter_prefix(pipeline.named_steps[MODEL_STEP])}"
+    smallest = max(MIN_ROUND_ROWS, 2 * options.cv_folds * int(target.nunique()))
+    sizes = round_sizes(len(features), len(candidates), options.halving_factor, smallest)
+    alive = sorted(range(len(candidates)), key=lambda i: (i != 0, cheapness(candidates[i])))
+    for round_index, rows in enumerate(sizes):
+        if not alive:
+            break
+        if round_index and _past(deadline):
+            outcome.stopped_by_budget = True
+            break
+        x, y = _sample(features, target, rows, options.random_state + round_index)
+        folds = list(cv_splitter(y, options.cv_folds, options.random_state).split(x, y))
+        outcome.rounds.append((len(x), len(alive)))
+        tasks = [(i, fold) for i in alive for fold in folds]
+        forced = {alive[0]} if round_index == 0 else set()
+        with warnings.catch_warnings(), joblib.parallel_backend(options.parallel_backend):
+            warnings.simplefilter("ignore")
+            results = joblib.Parallel(n_jobs=-1)(
+                joblib.delayed(_fit_and_score)(
+                    pipeline, {f"{prefix}{k}": v for k, v in candidates[i].items()}, x, y, fold, scorer,
+                    None if i in forced else deadline,
+                )
+                for i, fold in tasks
+            )
+        by_candidate: dict[int, list[float]] = {}
+        for (i, _), score in zip(tasks, results, strict=True):
+            if score is not None:
+                by_candidate.setdefault(i, []).append(score)
+        outcome.fits += sum(score is not None for score in results)
+        complete = [i for i in alive if len(by_candidate.get(i, [])) == len(folds)]
+        if len(complete) < len(alive):
+            outcome.stopped_by_budget = True
+        for i in complete:
+            values = np.asarray(by_candidate[i], dtype=float)
+            finite = bool(np.isfinite(values).all())
+            outcome.scores[i] = float(values.mean()) if finite else float("nan")
+            outcome.spreads[i] = float(values.std()) if finite else float("nan")
+            outcome.round_reached[i] = round_index
+        ranked = sorted(
+            (i for i in complete if math.isfinite(outcome.scores[i])), key=lambda i: (-outcome.scores[i], i)
+        )
+        alive = ranked[: max(1, math.ceil(len(alive) / options.halving_factor))] if ranked else []
+        if outcome.stopped_by_budget:
+            break
+    return outcome
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.time() >= deadline
+
+
+def _sample(features: pd.DataFrame, target: pd.Series, rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """A stratified sample of ``rows`` rows (all rows when that is as many)."""
+    if rows >= len(features):
+        return features, target
+    x, y = resample(features, target, n_samples=rows, replace=False, stratify=target, random_state=seed)
+    return x, y
+
+
+def _fit_and_score(
+    pipeline: Pipeline, params: dict[str, Any], x: pd.DataFrame, y: pd.Series, fold: tuple, scorer: Any,
+    deadline: float | None,
+) -> float | None:
+    """The fold's score of a fresh copy of ``pipeline`` with ``params``; None when ``deadline`` passed
+    before it started, NaN when the fit or the scoring failed."""
+    if _past(deadline):
+        return None
+    train, test = fold
+    try:
+        fitted = clone(pipeline).set_params(**params).fit(x.iloc[train], y.iloc[train])
+        return float(scorer(fitted, x.iloc[test], y.iloc[test]))
+    except Exception:  # noqa: BLE001 - a failed candidate is scored NaN, as scikit-learn's searches do
+        return float("nan")
+
+
 def _candidate(
-    family_name: str, estimator: ClassifierMixin, params: dict[str, Any], score: float, std: float, metric: str
+    family_name: str,
+    estimator: ClassifierMixin,
+    params: dict[str, Any],
+    score: float,
+    std: float,
+    metric: str,
+    search: dict[str, Any] | None = None,
 ) -> Candidate:
     """The candidate, its scorer's value turned into the metric's units (a log loss is positive)."""
     return Candidate(
@@ -252,6 +450,7 @@ def _candidate(
             cv_score_std=float(std),
             hyperparameters={name: hyperparameter_value(value) for name, value in params.items()},
             metric=metric,
+            search=dict(search or {}),
         ),
     )
 
@@ -265,15 +464,36 @@ class Selection:
     hyperparameters: dict[str, Any]
     candidates: dict[str, float]
     metric: str = metrics.DEFAULT_METRIC
+    # Each family's search summary (HalvingOutcome.summary): rounds, fits, stopped_by_budget, seconds.
+    searches: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scores: Sequence[CandidateScore], best: int) -> Selection:
         winner = scores[best]
         candidates = {s.family: s.cv_score for s in scores}
-        return cls(winner.family, winner.cv_score, winner.hyperparameters, candidates, winner.metric)
+        searches = {s.family: s.search for s in scores if s.search}
+        return cls(winner.family, winner.cv_score, winner.hyperparameters, candidates, winner.metric, searches)
+
+    @property
+    def stopped_by_budget(self) -> list[str]:
+        """The families whose search the time budget ended early."""
+        return [family for family, search in self.searches.items() if search.get("stopped_by_budget")]
 
     def as_metadata(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def family_deadline(budget: float | None, spent: float, families_left: int, elapsed: float, now: float) -> float | None:
+    """When a family's search must stop starting fits (a ``time.time()``), or None without a budget.
+
+    The budget left after the search steps that finished (``spent`` seconds) is shared equally by
+    the ``families_left`` steps still to run, this one included, so a family that finishes early
+    leaves its time to the next; ``elapsed`` is what this step already spent before searching.
+    """
+    if budget is None:
+        return None
+    share = max(0.0, budget - spent) / max(1, families_left)
+    return now + max(0.0, share - elapsed)
 
 
 def select_best(candidates: Sequence[CandidateScore]) -> int:

@@ -164,7 +164,16 @@ class SearchOptions(MetricOption):
     )
     search_space: CliSuppress[dict[str, ModelFamily]] = Field(default_factory=_default("search_space"))
     no_hp_tuning_model: CliSuppress[ModelFamily] = Field(default_factory=_default("no_hp_tuning_model"))
+    time_budget: float | None = option(
+        None,
+        "Seconds the model search may take in all families together: when they are spent no further "
+        "candidate is started and each family keeps the best candidate scored so far (at least one).",
+        metavar="SECONDS",
+        default_text="none (no limit)",
+        gt=0,
+    )
     n_iter: CliSuppress[int] = Field(default_factory=_default("n_iter"), ge=1)
+    halving_factor: CliSuppress[int] = Field(default_factory=_default("halving_factor"), ge=2)
     cv_folds: CliSuppress[int] = Field(default_factory=_default("cv_folds"), ge=2)
     parallel_backend: CliSuppress[Literal["threading", "loky"]] = Field(default_factory=_default("parallel_backend"))
     random_state: CliSuppress[int] = Field(default_factory=_default("random_state"), ge=0)

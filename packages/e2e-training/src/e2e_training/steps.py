@@ -6,7 +6,9 @@ the versions of the libraries (``CACHE_POLICY``); ``--no-cache`` turns caching o
 """
 
 import dataclasses
+import datetime
 import logging
+import time
 from typing import Annotated
 
 import pandas as pd
@@ -130,12 +132,41 @@ def search_model_family(
     family: ModelFamily,
     options: SearchOptions,
 ) -> Annotated[ClassifierMixin, ArtifactConfig(name=names.MODEL_CANDIDATE)]:
-    """The family's best unfitted candidate; its CV score is metadata of the output."""
+    """The family's best unfitted candidate; its CV score and how it was searched are metadata of the output."""
     features, target = preprocess.features_and_target(train_split, data_contract)
-    candidate = search.search_family(family_name, family, features, target, preprocess_pipeline, options)
+    categorical = data_contract.columns_of_kind(e2e_common.schemas.FeatureKind.CATEGORICAL)
+    candidate = search.search_family(
+        family_name, family, features, target, preprocess_pipeline, options, categorical, search_deadline(options)
+    )
     log_metadata(metadata=candidate.score.as_metadata(), infer_artifact=True)
     logger.info("%s: cv %s %.4f", family_name, options.metric, candidate.score.cv_score)
     return candidate.estimator
+
+
+def search_deadline(options: SearchOptions) -> float | None:
+    """This search step's deadline under ``--time-budget``: its share of what the search steps of this run
+    that finished left of the budget (``search.family_deadline``)."""
+    if options.time_budget is None:
+        return None
+    context = get_step_context()
+    finished = [
+        run_step for name, run_step in Client().get_pipeline_run(context.pipeline_run.id).steps.items()
+        if name.startswith(("search_", "score_")) and run_step.start_time and run_step.end_time
+    ]
+    spent = sum((run_step.end_time - run_step.start_time).total_seconds() for run_step in finished)
+    return search.family_deadline(
+        options.time_budget, spent, len(options.families()) - len(finished),
+        elapsed_since(context.step_run.start_time), time.time(),
+    )
+
+
+def elapsed_since(start: datetime.datetime | None) -> float:
+    """Seconds since ``start`` (ZenML's times are UTC; a naive one is read as UTC)."""
+    if start is None:
+        return 0.0
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, (datetime.datetime.now(datetime.timezone.utc) - start).total_seconds())
 
 
 @step(enable_cache=False)

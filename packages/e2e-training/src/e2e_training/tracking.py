@@ -22,6 +22,7 @@ from e2e_common.schemas import DataContract, FeatureKind
 PREPROCESS_STEP = "preprocess"
 CLASSIFIER_STEP = "classifier"
 INPUT_EXAMPLE_ROWS = 5
+MLFLOW_PARAM_LENGTH = 6000
 # MLflow column types of the raw feature columns. Numbers are doubles so that missing values (NaN)
 # and integers both pass MLflow's schema check; the data contract then checks and coerces each kind.
 SIGNATURE_TYPES = {FeatureKind.NUMERIC: "double", FeatureKind.CATEGORICAL: "string", FeatureKind.BOOLEAN: "boolean"}
@@ -71,12 +72,14 @@ def fit_and_log(
     contract: DataContract,
     metadata: Mapping[str, Any] | None = None,
 ) -> FittedModel:
-    """Fit a fresh copy of ``selected`` on ``features``; under an active MLflow run, autolog it and log
-    the whole model (``preprocess`` then the classifier) with a signature of the contract's raw
-    columns and a few of ``raw_rows`` as its input example.
+    """Fit a fresh copy of ``selected`` on ``features``; under an active MLflow run, log its parameters
+    once and the whole model (``preprocess`` then the classifier) with a signature of the contract's
+    raw columns and a few of ``raw_rows`` as its input example.
 
-    The requirements are given (inferring them costs seconds). The whole model is saved with
-    cloudpickle: skops cannot load the data contract record the preprocessing holds.
+    MLflow is written to once per run, here and in ``log_metrics``: no autologging, which patches
+    every ``fit`` in the process and scores the training rows again after it. The requirements are
+    given (inferring them costs seconds). The whole model is saved with cloudpickle: skops cannot
+    load the data contract record the preprocessing holds.
     """
     import mlflow
 
@@ -85,8 +88,8 @@ def fit_and_log(
     if run is None:
         return FittedModel(model.fit(features, target))
 
-    mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
     model.fit(features, target)
+    mlflow.log_params(logged_params(model))
     whole = whole_model(preprocess, model)
     example = raw_rows[contract.feature_names].head(INPUT_EXAMPLE_ROWS)
     logged = mlflow.sklearn.log_model(
@@ -99,6 +102,15 @@ def fit_and_log(
         metadata=dict(metadata or {}),
     )
     return FittedModel(model, logged.model_uri if logged is not None else None, run.info.run_id)
+
+
+def logged_params(model: ClassifierMixin) -> dict[str, str]:
+    """The classifier's own parameters as MLflow parameters (a wrapped classifier's, unprefixed), its class
+    as ``estimator``; values as text, cut to MLflow's length limit."""
+    inner = getattr(model, "estimator", None)
+    shown = inner if isinstance(inner, ClassifierMixin) else model
+    params = {name: value for name, value in shown.get_params(deep=False).items()}
+    return {"estimator": type(shown).__name__, **{name: str(value)[:MLFLOW_PARAM_LENGTH] for name, value in params.items()}}
 
 
 def log_metrics(metrics: Mapping[str, Mapping[str, Any]]) -> None:
