@@ -1,11 +1,22 @@
-"""Benchmark ``e2e-infer`` against the hand-written floor, as whole processes, in one run.
+"""Benchmark ``e2e-infer`` against its baselines, as whole processes, every figure from one run.
 
-    hatch run bench:infer --rows 1000000
+    hatch run bench:infer                                  # 1,000 and 1,000,000 rows
+    hatch run bench:infer --sizes 1000 1000000 10000000    # and the 10M-row figures
+    hatch run bench:infer -- --partitions 2                # arguments after -- go to e2e-infer
 
-Uses the version at the stage of a private bench store (trains one with ``--no-hp-tuning`` if
-there is none), generates the rows once, warms both commands up once on 1,000 rows (so neither
-pays for compiling bytecode), then times the floor script and ``e2e-infer`` with the drift check
-on, and prints wall time, rows/s and peak memory of both and their ratios.
+Baselines, measured in the same run on the same store:
+
+- the fixed cost: a trivial two-step ZenML pipeline (``floor_zenml.py``) against ``e2e-infer`` on
+  the smallest size;
+- the cost per row: a hand-written script (``floor_infer.py``: read Parquet, numpy preprocessing,
+  the version's estimator class and hyperparameters fitted by ``floor_model.py``, predict, write the
+  same output columns) against ``e2e-infer``, as the difference between the largest and the
+  smallest size;
+- at the largest size, wall time and peak memory of both.
+
+Uses the version at staging of a private bench store (trains one with ``e2e-train`` if there is
+none), generates the rows once, warms every command up once on 1,000 rows (bytecode compiled, as on
+a user's machine), then times each command once.
 """
 
 from __future__ import annotations
@@ -16,12 +27,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generate import generate_rows
 from measure import Measurement, measure
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
 BIN = Path(sys.executable).parent
+FIXED_COST_TARGET = 1.2
+PER_ROW_TARGET = 1.5
+LARGE_TIME_TARGET = 1.2
+LARGE_MEMORY_LIMIT = 2e9
 
 
 def bench_environment(store: Path) -> dict[str, str]:
@@ -30,86 +44,114 @@ def bench_environment(store: Path) -> dict[str, str]:
     return {**env, "ZENML_CONFIG_PATH": str(store), "ZENML_ANALYTICS_OPT_IN": "false"}
 
 
-def ensure_promoted_version(env: dict[str, str], model_name: str, config: Path | None) -> None:
+def ensure_promoted_version(env: dict[str, str], model_name: str, train_args: list[str]) -> None:
     """Train and promote a version when the bench store has none at staging."""
     probe = [sys.executable, "-c", f"from e2e_common.registry import version_at_stage as v; v({model_name!r}, 'staging')"]
     if subprocess.run(probe, env=env, capture_output=True).returncode == 0:
         return
-    print("no promoted version in the bench store: training one (e2e-train --no-hp-tuning)", flush=True)
-    command = [str(BIN / "e2e-train"), "--no-hp-tuning", "--model-name", model_name]
-    if config is not None:
-        command += ["--config", str(config)]
-    subprocess.run(command, env=env, check=True)
-
-
-def export_version(env: dict[str, str], model_name: str, folder: Path) -> tuple[Path, Path]:
-    preprocess, model = folder / "preprocess_pipeline.joblib", folder / "model.joblib"
-    command = [sys.executable, str(HERE / "export_version.py"), model_name, "staging", str(preprocess), str(model)]
+    command = [str(BIN / "e2e-train"), "--model-name", model_name, *train_args]
+    print(f"no promoted version in the bench store: training one ({' '.join(command[1:])})", flush=True)
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return preprocess, model
 
 
-def report(rows: int, floor: Measurement, project: Measurement) -> str:
-    lines = [
-        f"rows: {rows:,}",
-        f"{'':12} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12}",
-    ]
-    for item in (floor, project):
-        lines.append(
-            f"{item.label:12} {item.wall_seconds:8.2f} {item.rows_per_second(rows):12,.0f} "
-            f"{item.peak_rss_bytes / 1e6:12,.0f}"
-        )
-    lines.append(
-        f"{'ratio':12} {project.wall_seconds / floor.wall_seconds:7.2f}x {'':12} "
-        f"{project.peak_rss_bytes / floor.peak_rss_bytes:11.2f}x   (e2e-infer / floor)"
+def build_floor_model(env: dict[str, str], model_name: str, bundle: Path) -> str:
+    command = [sys.executable, str(HERE / "floor_model.py"), model_name, "staging", str(bundle)]
+    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def row_line(rows: int, item: Measurement) -> str:
+    return (
+        f"{item.label:14} {rows:>12,} {item.wall_seconds:8.2f} {item.rows_per_second(rows):12,.0f} "
+        f"{item.peak_rss_bytes / 1e6:12,.0f}"
     )
-    return "\n".join(lines)
+
+
+def verdict(ratio: float, target: float) -> str:
+    return f"target <= {target}x: {'met' if ratio <= target else 'missed'}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, required=True, help="rows to score")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000], help="row counts to score")
     parser.add_argument("--model-name", default="e2e_bench")
-    parser.add_argument("--train-config", type=Path, default=None, help="--config for e2e-train if it must train")
     parser.add_argument("--store", type=Path, default=RESULTS / "zenml", help="the bench's ZenML store")
+    parser.add_argument(
+        "--train-args", default="", help="arguments for e2e-train when the store has no version (default: its search)"
+    )
     args, infer_args = parser.parse_known_args()
-    args.infer_args = infer_args
+    infer_args = [a for a in infer_args if a != "--"]
+    sizes = sorted(set(args.sizes))
 
     env = bench_environment(args.store)
     data_dir = RESULTS / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    ensure_promoted_version(env, args.model_name, args.train_config)
-    preprocess, model = export_version(env, args.model_name, data_dir)
-    rows_file = data_dir / f"rows_{args.rows}.parquet"
-    if not rows_file.exists():
-        print(f"generating {args.rows:,} rows -> {rows_file}", flush=True)
-        generate_rows(args.rows, rows_file)
+    ensure_promoted_version(env, args.model_name, args.train_args.split())
+    bundle = data_dir / "floor_model.joblib"
+    print(f"floor model: {build_floor_model(env, args.model_name, bundle)}", flush=True)
+    files = {}
+    for rows in sorted({1000, *sizes}):
+        files[rows] = data_dir / f"rows_{rows}.parquet"
+        if not files[rows].exists():
+            print(f"generating {rows:,} rows -> {files[rows]}", flush=True)
+            # In a process of its own: a child's peak memory counts its parent's at the fork.
+            generate = [sys.executable, str(HERE / "generate.py"), "--rows", str(rows), "--output", str(files[rows])]
+            subprocess.run(generate, env=env, check=True)
 
     floor_output, project_output = data_dir / "floor_out.parquet", data_dir / "e2e_out.parquet"
+    trivial = [sys.executable, str(HERE / "floor_zenml.py")]
 
-    def floor_command(rows: Path) -> list[str]:
-        return [sys.executable, str(HERE / "floor_infer.py"), str(preprocess), str(model), str(rows), str(floor_output)]
+    def floor_command(rows: int) -> list[str]:
+        return [sys.executable, str(HERE / "floor_infer.py"), str(bundle), str(files[rows]), str(floor_output)]
 
-    def project_command(rows: Path) -> list[str]:
+    def project_command(rows: int) -> list[str]:
         return [
-            str(BIN / "e2e-infer"), "--model-name", args.model_name, "--data", str(rows),
-            "--output", str(project_output), "--no-cache", *args.infer_args,
+            str(BIN / "e2e-infer"), "--model-name", args.model_name, "--data", str(files[rows]),
+            "--output", str(project_output), "--no-cache", *infer_args,
         ]
 
-    warm_up = data_dir / "warm_up.parquet"
-    if not warm_up.exists():
-        generate_rows(1000, warm_up)
-    for command in (floor_command(warm_up), project_command(warm_up)):
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    for stale in (floor_output, project_output):
-        stale.unlink(missing_ok=True)
-    floor = measure("floor", floor_command(rows_file), env=env, log_path=str(RESULTS / "floor.log"))
-    project = measure("e2e-infer", project_command(rows_file), env=env, log_path=str(RESULTS / "e2e-infer.log"))
-    for item in (floor, project):
-        if item.returncode != 0:
-            print(f"{item.label} failed with exit code {item.returncode}; see {RESULTS}/*.log", file=sys.stderr)
-            return 1
-    print(report(args.rows, floor, project))
+    for command in (trivial, floor_command(1000), project_command(1000)):
+        project_output.unlink(missing_ok=True)
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, cwd=RESULTS)
+    results: dict[tuple[str, int], Measurement] = {}
+    baseline = measure("zenml 2-step", trivial, env=env, log_path=str(RESULTS / "trivial.log"))
+    for rows in sizes:
+        for label, command in (("script", floor_command(rows)), ("e2e-infer", project_command(rows))):
+            floor_output.unlink(missing_ok=True)
+            project_output.unlink(missing_ok=True)
+            results[label, rows] = measure(label, command, env=env, log_path=str(RESULTS / f"{label}_{rows}.log"))
+    failed = [item for item in [baseline, *results.values()] if item.returncode != 0]
+    for item in failed:
+        print(f"{item.label} failed with exit code {item.returncode}; see {RESULTS}/*.log", file=sys.stderr)
+    if failed:
+        return 1
+
+    print(f"{'':14} {'rows':>12} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12}")
+    print(f"{baseline.label:14} {'-':>12} {baseline.wall_seconds:8.2f} {'':>12} {baseline.peak_rss_bytes / 1e6:12,.0f}")
+    for rows in sizes:
+        for label in ("script", "e2e-infer"):
+            print(row_line(rows, results[label, rows]))
+    small, large = sizes[0], sizes[-1]
+    fixed = results["e2e-infer", small].wall_seconds / baseline.wall_seconds
+    print(
+        f"fixed cost: e2e-infer on {small:,} rows {results['e2e-infer', small].wall_seconds:.2f} s / trivial ZenML "
+        f"pipeline {baseline.wall_seconds:.2f} s = {fixed:.2f}x ({verdict(fixed, FIXED_COST_TARGET)})"
+    )
+    if large > small:
+        project_delta = results["e2e-infer", large].wall_seconds - results["e2e-infer", small].wall_seconds
+        floor_delta = results["script", large].wall_seconds - results["script", small].wall_seconds
+        per_row = project_delta / floor_delta if floor_delta > 0 else float("inf")
+        print(
+            f"cost of {large - small:,} more rows: e2e-infer {project_delta:.2f} s / script {floor_delta:.2f} s "
+            f"= {per_row:.2f}x ({verdict(per_row, PER_ROW_TARGET)})"
+        )
+        time_ratio = results["e2e-infer", large].wall_seconds / results["script", large].wall_seconds
+        memory_ratio = results["e2e-infer", large].peak_rss_bytes / results["script", large].peak_rss_bytes
+        peak = results["e2e-infer", large].peak_rss_bytes
+        print(
+            f"at {large:,} rows: time e2e-infer / script = {time_ratio:.2f}x ({verdict(time_ratio, LARGE_TIME_TARGET)}); "
+            f"memory {memory_ratio:.2f}x; e2e-infer peak {peak / 1e9:.2f} GB "
+            f"(limit {LARGE_MEMORY_LIMIT / 1e9:.0f} GB: {'met' if peak < LARGE_MEMORY_LIMIT else 'missed'})"
+        )
     return 0
 
 

@@ -38,10 +38,14 @@ class InferenceResult:
 def run_inference(settings: InferenceSettings, say: Callable[[str], None] = print) -> InferenceResult:
     """Resolve the version at the stage, check the rows, run the pipeline, write ``--output``."""
     from e2e_common.runtime import release_zenml_log_store
+    from e2e_inference import drift_worker
 
+    if not settings.no_drift_check:
+        drift_worker.start()  # imports Evidently on the other core meanwhile
     try:
         return _run_inference(settings, say)
     finally:
+        drift_worker.stop()
         release_zenml_log_store()
 
 
@@ -79,10 +83,16 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
         if found is not None:
             settings = settings.model_copy(update={"id_column": found})
             say(f"Id column: '{found}', recorded as an identifier at training (pass --id-column to choose another)")
+    from e2e_inference.output import OutputTarget
     from e2e_inference.pipelines import inference_pipeline
 
     run_name = f"{inference_pipeline.name}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
-    target = _output_target(settings.output)
+    steps_run_here = _steps_run_here()
+    if not steps_run_here:
+        from e2e_inference import drift_worker
+
+        drift_worker.stop()  # the drift step runs elsewhere and imports Evidently there
+    target = OutputTarget.for_path(settings.output) if steps_run_here and settings.output is not None else None
     try:
         if referenced is not None:
             from e2e_inference.inputs import check_columns
@@ -93,6 +103,8 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
                 f"Input: {source.uri}: {source.rows} rows, {source.size_bytes} bytes ({source.fingerprint[:19]}...), "
                 f"recorded by reference and scored in chunks of {settings.chunk_size} rows"
             )
+            if steps_run_here and not settings.no_drift_check:
+                _start_drift_check(settings, version, source=source)
             result = _run_pipeline(settings, version, run_name, source.uri, source.fingerprint, say, target, source)
         else:
             from e2e_inference.inputs import check_rows, read_input
@@ -105,6 +117,8 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
                 say(f"Unseen categories (scored as unknown), rows per column: {counts}")
             else:
                 say("Unseen categories: none")
+            if steps_run_here and not settings.no_drift_check:
+                _start_drift_check(settings, version, frame=rows.frame)
             result = _run_pipeline(settings, version, run_name, rows.source, rows.fingerprint, say, target)
             result.unseen_categories = validated.unseen_categories
         from e2e_common.runtime import raise_if_interrupted
@@ -143,20 +157,43 @@ def _check_written_paths(settings: InferenceSettings, say: Callable[[str], None]
             say(f"Removed {stale}, a temporary file of --{setting} left by a run that was killed")
 
 
-def _output_target(output: Path | None):
-    """The ``--output`` file's target, written by the scoring step, when the orchestrator runs the
-    steps on this machine (the local one); None otherwise: the CLI then writes the file after the run."""
-    if output is None:
-        return None
+def _start_drift_check(settings: InferenceSettings, version, frame=None, source=None) -> None:
+    """Hand Evidently's comparison of the rows (``frame``), or of the drift sample of an input recorded
+    by reference (``source``), to the drift worker now, so that it runs while the pipeline starts. The
+    drift step takes its result when the rows, version and options are the same (``check_key``), and
+    compares again itself otherwise."""
+    from e2e_common.contract import DRIFT_REFERENCE
+    from e2e_inference import drift_worker
+
+    if not drift_worker.running() or version.reference_artifact != DRIFT_REFERENCE:
+        return
+    from uuid import UUID
+
+    from zenml.client import Client
+
+    from e2e_inference.drift import early_comparison, early_sampled_comparison
+    from e2e_inference.inputs import rows_to_score
+
+    options = DriftOptions.of(settings)
+    reference = Client().zen_store.get_model_version(UUID(version.version_id)).get_artifact(DRIFT_REFERENCE).load()
+    if source is None:
+        rows = rows_to_score(frame, version.contract, settings.id_column)
+        drift_worker.submit(early_comparison, rows, version.contract, reference, options, version.version_id)
+    else:
+        drift_worker.submit(
+            early_sampled_comparison, source, version.contract, reference, options, version.version_id,
+            settings.id_column,
+        )
+
+
+def _steps_run_here() -> bool:
+    """Whether the orchestrator runs the steps in this process (the local one). Then the scoring step
+    writes the ``--output`` file's temporary copy; otherwise the CLI writes the file after the run."""
     from zenml.client import Client
     from zenml.enums import StackComponentType
 
-    from e2e_inference.output import OutputTarget
-
     orchestrators = Client().active_stack_model.components.get(StackComponentType.ORCHESTRATOR, [])
-    if [component.flavor_name for component in orchestrators] != ["local"]:
-        return None
-    return OutputTarget.for_path(output)
+    return [component.flavor_name for component in orchestrators] == ["local"]
 
 
 def _withdraw_predictions(run_name: str, exc: BaseException, say: Callable[[str], None]) -> None:

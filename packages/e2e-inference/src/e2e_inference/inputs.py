@@ -89,6 +89,14 @@ def rows_to_score(rows: pd.DataFrame, contract: DataContract, id_column: str | N
     return rows[keep]
 
 
+def drift_sample(source: InputReference, contract: DataContract, id_column: str | None, max_rows: int) -> pd.DataFrame:
+    """A bounded deterministic sample of an input recorded by reference, checked against the
+    contract: the drift check's rows."""
+    sample = sample_input(source, max_rows)
+    check_rows(sample, contract, id_column, source.uri)
+    return rows_to_score(sample, contract, id_column)
+
+
 def check_columns(
     source: InputReference,
     contract: DataContract,

@@ -49,14 +49,15 @@ def score_chunk(
     columns: dict[str, Any] = {str(ids.name): ids.to_numpy()}
     if hasattr(model, "predict_proba") and classes:
         probabilities = np.asarray(model.predict_proba(features), dtype="float64")
-        columns[PREDICTED_CLASS_COLUMN] = np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)]
+        # The labels as Python scalars in the column type they share, picked per row by index.
+        labels = pd.Series([plain_value(label) for label in classes]).infer_objects().to_numpy()
+        columns[PREDICTED_CLASS_COLUMN] = labels[probabilities.argmax(axis=1)]
         for index, label in enumerate(classes):
             columns[probability_column(plain_value(label))] = probabilities[:, index]
     else:
-        columns[PREDICTED_CLASS_COLUMN] = np.asarray(model.predict(features))
-    predictions = pd.DataFrame(columns)
-    predictions[PREDICTED_CLASS_COLUMN] = predictions[PREDICTED_CLASS_COLUMN].map(plain_value)
-    predictions = predictions.infer_objects()
+        predicted = pd.Series(np.asarray(model.predict(features)))
+        columns[PREDICTED_CLASS_COLUMN] = predicted.map(plain_value).to_numpy()
+    predictions = pd.DataFrame(columns).infer_objects()
     predictions[MODEL_NAME_COLUMN] = model_name
     predictions[MODEL_VERSION_COLUMN] = str(model_version)
     return predictions

@@ -23,8 +23,17 @@ import e2e_inference.sources
 from e2e_common.errors import DataError
 from e2e_common.notify import notify
 from e2e_common.schemas import DataContract
-from e2e_inference.drift import DriftDecision, RangeCount, check_against_version, enforce, report_location
-from e2e_inference.inputs import check_rows, read_input, rows_to_score
+from e2e_inference import drift_worker
+from e2e_inference.drift import (
+    DriftDecision,
+    RangeCount,
+    check_key,
+    compare_with_reference,
+    enforce,
+    report_location,
+    with_feature_profile,
+)
+from e2e_inference.inputs import check_rows, drift_sample, read_input, rows_to_score
 from e2e_inference.names import (
     DRIFT_DECISION,
     DRIFT_REPORT,
@@ -46,7 +55,6 @@ from e2e_inference.sources import (
     Partition,
     iter_partition_chunks,
     plan_partitions,
-    sample_input,
 )
 
 PART_FILE_NAME = "predictions.parquet"
@@ -119,9 +127,14 @@ def drift_report(
     ``range_counts`` are the out-of-range counts of every partition of a large input, whose ``rows``
     are only a sample; for a small input (no counts given) they are counted on ``rows``, all of them.
     """
-    check = check_against_version(
-        rows, load_contract(data_contract), preprocess_pipeline, reference, reference_artifact, options,
-        RangeCount.total(range_counts) if range_counts else None,
+    contract = load_contract(data_contract)
+    compared = drift_worker.run(
+        check_key(rows, model_version_id, reference_artifact, options),
+        compare_with_reference,
+        rows, contract, preprocess_pipeline, reference, reference_artifact, options,
+    )
+    check = with_feature_profile(
+        compared, rows, contract, options, RangeCount.total(range_counts) if range_counts else None
     )
     log_metadata(
         metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
@@ -215,10 +228,7 @@ def sample_rows(
     source: InputReference, data_contract: DataContract | dict, id_column: str | None, max_rows: int
 ) -> Annotated[pd.DataFrame, DRIFT_SAMPLE]:
     """A bounded deterministic sample of the input, checked against the contract: the drift check's rows."""
-    contract = load_contract(data_contract)
-    sample = sample_input(source, max_rows)
-    check_rows(sample, contract, id_column, source.uri)
-    return rows_to_score(sample, contract, id_column)
+    return drift_sample(source, load_contract(data_contract), id_column, max_rows)
 
 
 @step(cache_policy=CACHE_POLICY)

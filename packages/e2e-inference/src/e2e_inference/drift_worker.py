@@ -1,0 +1,150 @@
+"""Evidently in a second process, warmed up while ``e2e-infer`` does everything else.
+
+Importing Evidently takes seconds, and the drift check needs it only once the rows are loaded. When
+the drift check is on, the command starts one worker process first thing; it imports Evidently on
+the other core while this process imports ZenML, resolves the version and loads the rows. The drift
+step hands its check to the worker when one runs for this process (the local orchestrator runs steps
+here) and does it itself otherwise (a step in a container of a remote orchestrator, a worker that
+died). Either way the same function makes the same decision; the worker is stopped as soon as the
+check is done, so it holds no memory while rows are scored.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+Result = TypeVar("Result")
+
+POLL_SECONDS = 0.2
+STOP_SECONDS = 2.0
+
+_process: multiprocessing.process.BaseProcess | None = None
+_connection: Connection | None = None
+_pending = False  # a submitted job's answer has not been taken yet
+
+
+def start(warm_up: Callable[[], None] | None = None) -> None:
+    """Start the worker (once per process); it runs ``warm_up`` (default: import Evidently) and waits
+    for a check."""
+    global _process, _connection
+    if _process is not None:
+        return
+    context = multiprocessing.get_context("spawn")
+    _connection, child_end = context.Pipe()
+    _process = context.Process(target=_serve, args=(child_end, warm_up), name="e2e-drift-worker", daemon=True)
+    _process.start()
+    child_end.close()
+
+
+def running() -> bool:
+    return _process is not None and _process.is_alive()
+
+
+def submit(function: Callable[..., tuple[str, Any]], *args: Any) -> bool:
+    """Start ``function(*args)`` in the worker without waiting. It returns ``(key, result)``; ``run``
+    with the same key takes the result. False (nothing started) when no worker runs or a job is
+    already under way."""
+    global _pending
+    if not running() or _pending:
+        return False
+    try:
+        _send(function, args)
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        stop()
+        return False
+    _pending = True
+    return True
+
+
+def run(key: str, function: Callable[..., Result], *args: Any) -> Result:
+    """``function(*args)``: the result of the submitted job if its key is ``key``, else done in the
+    worker if it runs, else here. The worker is stopped afterwards.
+
+    An exception raised by ``function`` in the worker is raised here. A worker that dies before it
+    answers (killed, out of memory) is not an error: the work is done here instead. A submitted job
+    with another key (other rows) is never used, and an exception it raised is dropped.
+    """
+    try:
+        outcome = None
+        if running():
+            if _pending:
+                outcome = _answer()
+                if outcome is not None and outcome[0]:
+                    answered_key, value = outcome[1]
+                    outcome = (True, value) if answered_key == key else None
+                elif outcome is not None:
+                    outcome = None  # the early job failed: the step's own check reports it
+            else:
+                _send(function, args)
+                outcome = _answer()
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        outcome = None
+    finally:
+        stop()
+    if outcome is None:
+        return function(*args)
+    succeeded, value = outcome
+    if succeeded:
+        return value
+    raise value
+
+
+def _send(function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    assert _connection is not None
+    _connection.send((function, args))
+
+
+def _answer() -> tuple[bool, Any] | None:
+    """The worker's answer, or None when it died first."""
+    assert _connection is not None and _process is not None
+    try:
+        while not _connection.poll(POLL_SECONDS):
+            if not _process.is_alive():
+                return None
+        return _connection.recv()
+    except (EOFError, ConnectionResetError, OSError):
+        return None
+
+
+def stop() -> None:
+    """Stop the worker if one runs; never waits more than a couple of seconds."""
+    global _process, _connection, _pending
+    process, connection = _process, _connection
+    _process = _connection = None
+    _pending = False
+    if connection is not None:
+        connection.close()
+    if process is not None and process.is_alive():
+        process.terminate()
+        process.join(STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join(STOP_SECONDS)
+
+
+def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
+    """The worker: warm up, then answer checks until the command closes the pipe."""
+    # Ctrl-C reaches the whole process group: the command decides, and stops the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if warm_up is None:
+        from e2e_inference.drift import import_evidently as warm_up
+    warm_up()
+    while True:
+        try:
+            function, args = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer: tuple[bool, Any] = (True, function(*args))
+        except Exception as exc:  # the command raises it, with its own message and exit code
+            answer = (False, exc)
+        try:
+            connection.send(answer)
+        except (BrokenPipeError, OSError):
+            return
+        except Exception as exc:  # an answer that does not pickle
+            connection.send((False, RuntimeError(f"drift check in the worker: {exc}")))
