@@ -35,6 +35,7 @@ from e2e_training.names import (
 from e2e_training.settings import ModelFamily, Range, SearchOptions
 
 MODEL_STEP = "model"
+PREPROCESS_STEP = "preprocess"
 # The first round of successive halving cross-validates on at least this many train rows.
 MIN_ROUND_ROWS = 100
 # Parameters that make a candidate slower to fit the larger they are: the cheapest candidates of the
@@ -243,7 +244,7 @@ def search_family(
     joblib's ``parallel_backend``.
     """
     estimator = build_estimator(family, family_name, options.random_state, categorical)
-    pipeline = Pipeline([("preprocess", clone(preprocess)), (MODEL_STEP, estimator)])
+    pipeline = Pipeline([(PREPROCESS_STEP, clone(preprocess)), (MODEL_STEP, estimator)])
     distributions = {name: distribution(values) for name, values in family.search.items()}
     started = time.time()
     outcome = halving_search(pipeline, distributions, features, target, options, deadline)
@@ -368,15 +369,19 @@ def halving_search(
             outcome.stopped_by_budget = True
             break
         x, y = _sample(features, target, rows, options.random_state + round_index)
-        folds = list(cv_splitter(y, options.cv_folds, options.random_state).split(x, y))
         outcome.rounds.append((len(x), len(alive)))
-        tasks = [(i, fold) for i in alive for fold in folds]
-        forced = {alive[0]} if round_index == 0 else set()
         with warnings.catch_warnings(), joblib.parallel_backend(options.parallel_backend):
             warnings.simplefilter("ignore")
+            # Each fold's preprocessing is fitted on its training part once, for all candidates.
+            folds = joblib.Parallel(n_jobs=-1)(
+                joblib.delayed(_preprocessed_fold)(pipeline, x, y, fold)
+                for fold in cv_splitter(y, options.cv_folds, options.random_state).split(x, y)
+            )
+            tasks = [(i, fold) for i in alive for fold in folds]
+            forced = {alive[0]} if round_index == 0 else set()
             results = joblib.Parallel(n_jobs=-1)(
                 joblib.delayed(_fit_and_score)(
-                    pipeline, {f"{prefix}{k}": v for k, v in candidates[i].items()}, x, y, fold, scorer,
+                    pipeline, {f"{prefix}{k}": v for k, v in candidates[i].items()}, fold, scorer,
                     None if i in forced else deadline,
                 )
                 for i, fold in tasks
@@ -416,18 +421,30 @@ def _sample(features: pd.DataFrame, target: pd.Series, rows: int, seed: int) -> 
     return x, y
 
 
-def _fit_and_score(
-    pipeline: Pipeline, params: dict[str, Any], x: pd.DataFrame, y: pd.Series, fold: tuple, scorer: Any,
-    deadline: float | None,
-) -> float | None:
-    """The fold's score of a fresh copy of ``pipeline`` with ``params``; None when ``deadline`` passed
-    before it started, NaN when the fit or the scoring failed."""
-    if _past(deadline):
-        return None
+def _preprocessed_fold(pipeline: Pipeline, x: pd.DataFrame, y: pd.Series, fold: tuple) -> tuple:
+    """A fold's training and test rows through a copy of the pipeline's preprocessing fitted on its
+    training part only (None when that fails: the fold's fits are then scored NaN)."""
     train, test = fold
     try:
-        fitted = clone(pipeline).set_params(**params).fit(x.iloc[train], y.iloc[train])
-        return float(scorer(fitted, x.iloc[test], y.iloc[test]))
+        preprocess = clone(pipeline.named_steps[PREPROCESS_STEP]).fit(x.iloc[train], y.iloc[train])
+        return preprocess.transform(x.iloc[train]), y.iloc[train], preprocess.transform(x.iloc[test]), y.iloc[test]
+    except Exception:  # noqa: BLE001 - scored NaN, as scikit-learn's searches do
+        return None
+
+
+def _fit_and_score(
+    pipeline: Pipeline, params: dict[str, Any], fold: tuple | None, scorer: Any, deadline: float | None
+) -> float | None:
+    """The fold's score of a fresh copy of the pipeline's model with ``params`` on the fold's preprocessed
+    rows; None when ``deadline`` passed before it started, NaN when the fit or the scoring failed."""
+    if _past(deadline):
+        return None
+    if fold is None:
+        return float("nan")
+    x_train, y_train, x_test, y_test = fold
+    try:
+        model = clone(pipeline).set_params(**params).named_steps[MODEL_STEP]
+        return float(scorer(model.fit(x_train, y_train), x_test, y_test))
     except Exception:  # noqa: BLE001 - a failed candidate is scored NaN, as scikit-learn's searches do
         return float("nan")
 
