@@ -40,8 +40,6 @@ def run_inference(settings: InferenceSettings, say: Callable[[str], None] = prin
     from e2e_common.runtime import release_zenml_log_store
     from e2e_inference import drift_worker
 
-    if not settings.no_drift_check:
-        drift_worker.start()  # imports Evidently on the other core meanwhile
     try:
         return _run_inference(settings, say)
     finally:
@@ -64,6 +62,10 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
 
         check_id_column(settings.id_column, read_header(settings.data), str(settings.data))
     _check_written_paths(settings, say)
+    if not settings.no_drift_check:
+        from e2e_inference import drift_worker
+
+        drift_worker.start()  # imports Evidently on the other core meanwhile
     from e2e_common.stores import check_store_early
 
     check_store_early(say)
