@@ -229,3 +229,18 @@ def test_a_csv_with_categories_missing_values_and_a_multiclass_text_target_train
     assert metrics["accuracy"] > 0.6 and "roc_auc" in metrics and "f1" in metrics
     assert version.run_metadata[names.METADATA_SPLIT]["train_rows"] + metrics["rows"] == 240
 
+
+
+def test_a_time_budget_that_is_spent_at_once_keeps_the_first_candidates_and_says_so(run_train):
+    result = run_train("--time-budget", "0.001", "--no-cache", "--model-name", "budget_model")
+    assert result.returncode == 0, result.stderr
+    assert "--time-budget 0.001 s stopped the search of" in printed(result, "Search")
+    selection = model_version(1, "budget_model").run_metadata[names.METADATA_SELECTION]
+    assert all(search["stopped_by_budget"] for search in selection["searches"].values())
+    assert {search["candidates_scored"] for search in selection["searches"].values()} == {1}
+
+
+def test_a_time_budget_of_zero_is_exit_2_before_the_pipeline(run_train):
+    result = run_train("--time-budget", "0", "--model-name", "budget_model_refused")
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and "time_budget" in result.stderr
+    assert "Training model" not in result.stdout

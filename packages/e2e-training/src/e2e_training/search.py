@@ -19,6 +19,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterSampler, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import resample
+from threadpoolctl import threadpool_limits
 
 from e2e_common.errors import DataError, UsageError
 from e2e_common.preprocessing import NativeCategoriesClassifier
@@ -370,7 +371,9 @@ def halving_search(
             break
         x, y = _sample(features, target, rows, options.random_state + round_index)
         outcome.rounds.append((len(x), len(alive)))
-        with warnings.catch_warnings(), joblib.parallel_backend(options.parallel_backend):
+        # One thread per fit: the fits already run in parallel on every core, and estimators with their
+        # own OpenMP threads (HistGradientBoosting) slow down many times over when oversubscribed.
+        with warnings.catch_warnings(), joblib.parallel_backend(options.parallel_backend), threadpool_limits(1):
             warnings.simplefilter("ignore")
             # Each fold's preprocessing is fitted on its training part once, for all candidates.
             folds = joblib.Parallel(n_jobs=-1)(
