@@ -2,7 +2,8 @@
 
 The one place both pipelines read a user's CSV or Parquet file: whole, in chunks, or (for large
 inputs) a Parquet file's row groups and a CSV file's header; every reading failure becomes one
-DataError naming the file.
+DataError naming the file. A file is a local path or an fsspec URI (``s3://...``, ``e2e_common.uris``):
+an object is read through its filesystem, never copied to a local file first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from e2e_common.errors import DataError
 from e2e_common.files import check_column_names, check_readable_file, not_utf8, read_header, table_format
+from e2e_common.uris import Location, is_uri, open_binary, storage_errors
 
 DEFAULT_TARGET = "target"
 DEFAULT_INFERENCE_FRACTION = 0.05
@@ -24,7 +26,7 @@ FINGERPRINT_BLOCK_BYTES = 8 << 20
 STREAM_BUFFER_BYTES = 1 << 20
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Location) -> pd.DataFrame:
     """Read a whole CSV or Parquet file, chosen by extension.
 
     Its header is checked first (``read_header``): a repeated or empty column name is a DataError,
@@ -40,14 +42,14 @@ def read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def iter_table_chunks(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+def iter_table_chunks(path: Location, chunk_size: int | None) -> Iterator[pd.DataFrame]:
     """Yield the rows of a CSV or Parquet file in chunks of at most ``chunk_size`` rows.
 
     ``chunk_size=None`` yields the whole file at once. Unreadable content raises DataError.
     """
     path = check_readable_file(path)
     kind = table_format(path)
-    with reading_errors(path, kind):
+    with storage_errors(path), reading_errors(path, kind):
         if kind == "csv":
             yield from _iter_csv(path, chunk_size)
         else:
@@ -56,45 +58,60 @@ def iter_table_chunks(path: Path, chunk_size: int | None) -> Iterator[pd.DataFra
 
 @contextlib.contextmanager
 def reading_errors(path: Path | str, kind: str) -> Iterator[None]:
-    """Turn a failure to read ``path`` as ``kind`` (csv or parquet) into one DataError naming it."""
+    """Turn a failure to read ``path`` as ``kind`` (csv or parquet) into one DataError naming it; a
+    failure of the object store behind a URI into its own error (``e2e_common.uris.storage_error``)."""
     try:
         yield
     except DataError:
         raise
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: {not_utf8(exc)}") from exc
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot be read as {kind.upper()} ({_first_line(exc)})") from exc
-    except Exception as exc:  # pyarrow raises its own error types for corrupt files
-        if type(exc).__module__.startswith("pyarrow"):
+    except Exception as exc:
+        known = _storage_error(exc, path)
+        if known is not None:
+            raise known from exc
+        # pyarrow raises its own error types for corrupt files
+        if isinstance(exc, (ValueError, OSError, pd.errors.ParserError)) or type(exc).__module__.startswith("pyarrow"):
             raise DataError(f"{path}: cannot be read as {kind.upper()} ({_first_line(exc)})") from exc
         raise
 
 
+def _storage_error(exc: Exception, path: Path | str):
+    if not is_uri(path):
+        return None
+    from e2e_common.uris import storage_error
+
+    return storage_error(exc, str(path))
+
+
 def open_parquet(path: Path | str, streaming: bool = False):
-    """A ``pyarrow.parquet.ParquetFile``; ``streaming`` reads pages as needed instead of whole column chunks."""
+    """A ``pyarrow.parquet.ParquetFile`` of a local file or an object (read through its filesystem:
+    the footer first, then only the row groups asked for); ``streaming`` reads pages as needed instead
+    of whole column chunks."""
     import pyarrow.parquet as pq
 
     with reading_errors(path, "parquet"):
+        source = open_binary(path) if is_uri(path) else path
         if streaming:
-            return pq.ParquetFile(path, pre_buffer=False, buffer_size=STREAM_BUFFER_BYTES)
-        return pq.ParquetFile(path)
+            return pq.ParquetFile(source, pre_buffer=False, buffer_size=STREAM_BUFFER_BYTES)
+        return pq.ParquetFile(source)
 
 
-def _iter_csv(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+def _iter_csv(path: Location, chunk_size: int | None) -> Iterator[pd.DataFrame]:
     try:
-        if chunk_size is None:
-            # The whole file at once: one type per column (low_memory would infer it per block of
-            # rows, and a column could hold numbers in some blocks and text in others).
-            yield pd.read_csv(path, low_memory=False)
-            return
-        with pd.read_csv(path, chunksize=chunk_size) as reader:
-            yield from reader
+        with open_binary(path) as handle:
+            if chunk_size is None:
+                # The whole file at once: one type per column (low_memory would infer it per block of
+                # rows, and a column could hold numbers in some blocks and text in others).
+                yield pd.read_csv(handle, low_memory=False)
+                return
+            with pd.read_csv(handle, chunksize=chunk_size) as reader:
+                yield from reader
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file has no columns or rows") from exc
 
 
-def _iter_parquet(path: Path, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+def _iter_parquet(path: Location, chunk_size: int | None) -> Iterator[pd.DataFrame]:
     parquet_file = open_parquet(path)
     if chunk_size is None:
         yield parquet_file.read().to_pandas()
@@ -108,10 +125,11 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def file_fingerprint(path: Path | str, visit: Callable[[bytes], None] | None = None) -> str:
-    """``sha256:<hex>`` of the file's bytes; ``visit`` sees each block, for work done in the same pass."""
+def file_fingerprint(path: Location, visit: Callable[[bytes], None] | None = None) -> str:
+    """``sha256:<hex>`` of the file's (or object's) bytes, streamed; ``visit`` sees each block, for work
+    done in the same pass."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with storage_errors(path), open_binary(path, block_size=FINGERPRINT_BLOCK_BYTES) as handle:
         while block := handle.read(FINGERPRINT_BLOCK_BYTES):
             digest.update(block)
             if visit is not None:

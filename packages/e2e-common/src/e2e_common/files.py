@@ -35,9 +35,13 @@ OTHER_SEPARATORS = (";", "\t", "|")
 LONGEST_NAME_SHOWN = 60
 
 
-def table_format(path: Path | str) -> str:
-    """``csv`` or ``parquet`` from the file's extension; DataError for anything else."""
-    suffix = Path(path).suffix.lower()
+def table_format(path: Path | str, shown: object = None) -> str:
+    """``csv`` or ``parquet`` from the file's extension (of a path or a URI); DataError for anything
+    else, naming ``shown`` (default: the path)."""
+    from e2e_common.uris import is_uri, name_of
+
+    suffix = Path(name_of(path) if is_uri(path) else path).suffix.lower()
+    path = path if shown is None else shown
     if suffix in CSV_SUFFIXES:
         return "csv"
     if suffix in PARQUET_SUFFIXES:
@@ -58,8 +62,14 @@ def absolute_path(path: Path | str) -> Path:
         return path.absolute()
 
 
-def check_readable_file(path: Path | str) -> Path:
-    """The path, if it names an existing, non-empty regular file of a supported format."""
+def check_readable_file(path: Path | str) -> Path | str:
+    """The path, if it names an existing, non-empty regular file of a supported format; a URI
+    (``s3://...``), if it names such an object (``e2e_common.uris``)."""
+    from e2e_common.uris import check_readable_object, is_uri
+
+    if is_uri(path):
+        check_readable_object(str(path))
+        return str(path)
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: {_why_missing(path)}")
@@ -102,8 +112,10 @@ def sniff_content(path: Path | str, kind: str) -> None:
     """DataError when a ``.csv`` file starts with the bytes of another format (Parquet, gzip, zip...)."""
     if kind != "csv":
         return
+    from e2e_common.uris import open_binary, storage_errors
+
     try:
-        with open(path, "rb") as handle:
+        with storage_errors(path), open_binary(path, block_size=1 << 16) as handle:
             head = handle.read(8)
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
@@ -118,18 +130,25 @@ def read_header(path: Path | str) -> list[str]:
     DataError when a name is empty or repeated (pandas would rename them, and the wrong copy would
     be read), or when a CSV header looks written with another separator than the comma.
     """
+    import io
+
+    from e2e_common.uris import open_binary, storage_errors
+
     path = check_readable_file(path)
     kind = table_format(path)
     sniff_content(path, kind)
     try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
+        with storage_errors(path):
+            if kind == "parquet":
+                import pyarrow.parquet as pq
 
-            names = list(pq.read_schema(path).names)
-        else:
-            # utf-8-sig: a byte order mark is not part of the first name (pandas drops it too).
-            with open(path, newline="", encoding="utf-8-sig") as handle:
-                names = next(csv.reader(handle), [])
+                with open_binary(path) as handle:
+                    names = list(pq.read_schema(handle).names)
+            else:
+                # utf-8-sig: a byte order mark is not part of the first name (pandas drops it too).
+                with open_binary(path, block_size=1 << 16) as raw:
+                    handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                    names = next(csv.reader(handle), [])
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: {not_utf8(exc)}") from exc
     except (OSError, csv.Error) as exc:

@@ -94,7 +94,7 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
         from e2e_inference import drift_worker
 
         drift_worker.stop()  # the drift step runs elsewhere and imports Evidently there
-    target = OutputTarget.for_path(settings.output) if steps_run_here and settings.output is not None else None
+    target = OutputTarget.for_path(settings.output) if steps_run_here and _local(settings.output) else None
     try:
         if referenced is not None:
             from e2e_inference.inputs import check_columns
@@ -258,16 +258,25 @@ def _delete_artifact_version(client, artifact) -> None:
     client.zen_store.delete_artifact_version(artifact.id)
 
 
+def _local(path) -> bool:
+    """A set ``--output`` that is a local path (not an object URI, which the CLI writes after the run)."""
+    from e2e_common.uris import is_uri
+
+    return path is not None and not is_uri(path)
+
+
 def _start_referencing(settings: InferenceSettings):
-    """For a --data file above the size threshold: its reference, computed while ZenML loads."""
-    if settings.data is None or Path(settings.data).stat().st_size <= settings.reference_above_bytes:
+    """For a --data file or object above the size threshold: its reference, computed while ZenML loads."""
+    from e2e_common.uris import size_of
+
+    if settings.data is None or size_of(settings.data) <= settings.reference_above_bytes:
         return None
     from concurrent.futures import ThreadPoolExecutor
 
     from e2e_inference.sources import reference_input
 
     pool = ThreadPoolExecutor(max_workers=1)
-    referenced = pool.submit(reference_input, Path(settings.data))
+    referenced = pool.submit(reference_input, settings.data)
     pool.shutdown(wait=False)
     return referenced
 

@@ -36,7 +36,7 @@ def read_input(path: Path | str | None) -> InputRows:
     if path is None:
         frame = default_inference_data()
         return InputRows(frame=frame, source=DEFAULT_SOURCE, fingerprint=frame_fingerprint(frame))
-    path = check_readable_file(Path(path))
+    path = check_readable_file(path if isinstance(path, str) else Path(path))
     return InputRows(frame=read_table(path), source=str(path), fingerprint=file_fingerprint(path))
 
 

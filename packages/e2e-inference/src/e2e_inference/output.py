@@ -6,6 +6,11 @@ interrupted write removes its temporary file; one left by a process that was kil
 a power cut) is removed by the next run writing the same path on the same host once that process
 is gone (``remove_stale_temporaries``). Before the pipeline starts, ``check_output_path`` proves
 that the folder takes a file (a probe of that temporary name, created and removed).
+
+``--output`` may also be an object URI (``s3://bucket/p.parquet``, ``e2e_common.uris``): the CLI streams
+the predictions straight to the key through an upload that the store publishes only when it is
+complete (``object_writer``), so a failed or killed run leaves no partial object at the key; before
+the pipeline starts a probe object proves that the folder can be written.
 """
 
 from __future__ import annotations
@@ -23,17 +28,25 @@ from pydantic import BaseModel, ConfigDict
 
 from e2e_common.errors import DataError
 from e2e_common.files import table_format
+from e2e_common.uris import Location, check_writable_object, is_uri, object_writer
 
 TEMPORARY_SUFFIX = ".tmp"
 
 
-def check_output_path(path: Path, setting: str = "output", table: bool = True) -> Path:
+def check_output_path(path: Location, setting: str = "output", table: bool = True) -> Location:
     """The path, if a file can be written there: DataError (exit 2) naming the setting otherwise.
 
     Refused: a folder, an unsupported extension (for a ``table``), a folder that does not exist or
     is a file, a folder where a file cannot be created (read-only file system, permissions), an
     existing file that cannot be replaced (read-only, immutable), a file system with no space left.
+    A URI: its extension, then a probe object written and removed beside it (exit 2 when the bucket is
+    missing or writing is denied, 5 when the store does not answer).
     """
+    if is_uri(path):
+        if table:
+            table_format(path)
+        check_writable_object(str(path), setting)
+        return str(path)
     path = Path(path)
     if path.is_dir():
         kind = "a file path ending in .csv or .parquet" if table else "a file path"
@@ -77,7 +90,10 @@ def temporary_path(path: Path) -> Path:
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Remove the temporary files of ``path`` left by processes of this host that are gone; those removed."""
+    """Remove the temporary files of ``path`` left by processes of this host that are gone; those removed.
+    An object URI has none (an interrupted upload is never visible at its key)."""
+    if is_uri(path):
+        return []
     path = Path(path)
     pattern = re.compile(rf"^\.{re.escape(path.name)}\.e2e-(\d+)-(.+){re.escape(TEMPORARY_SUFFIX)}$")
     removed = []
@@ -113,10 +129,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def check_distinct_paths(paths: dict[str, Path | None], written: Iterable[str]) -> None:
+def check_distinct_paths(paths: dict[str, Location | None], written: Iterable[str]) -> None:
     """DataError (exit 2) when a path the run writes (a setting of ``written``) is the same file as
     another setting's path, also through a symbolic or hard link: writing it would replace that file."""
-    named = {setting: Path(path) for setting, path in paths.items() if path is not None}
+    named = {setting: path if is_uri(path) else Path(path) for setting, path in paths.items() if path is not None}
     for target in written:
         if target not in named:
             continue
@@ -128,8 +144,11 @@ def check_distinct_paths(paths: dict[str, Path | None], written: Iterable[str]) 
                 )
 
 
-def same_file(first: Path, second: Path) -> bool:
-    """True when both paths name one file: the same inode when both exist, else the same resolved path."""
+def same_file(first: Location, second: Location) -> bool:
+    """True when both paths name one file: the same inode when both exist, else the same resolved path;
+    two URIs when they are the same text (an object URI is never a local file)."""
+    if is_uri(first) or is_uri(second):
+        return str(first).rstrip("/") == str(second).rstrip("/")
     try:
         if first.exists() and second.exists():
             return os.path.samefile(first, second)
@@ -200,11 +219,17 @@ class OutputTarget(BaseModel):
         Path(self.temporary).unlink(missing_ok=True)
 
 
-def write_table_atomically(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` to ``path``: a temporary file in the same folder, then a rename.
+def write_table_atomically(frame: pd.DataFrame, path: Location) -> Location:
+    """Write ``frame`` to ``path``: a temporary file in the same folder, then a rename (an object URI: one
+    upload, published when complete).
 
     A reader sees the old file or the whole new one, never a partial one; on failure nothing is left.
     """
+    if is_uri(path):
+        uri = str(check_output_path(path))
+        with object_writer(uri) as handle:
+            _write_frame(frame, handle, table_format(uri))
+        return uri
     target = OutputTarget.for_path(check_output_path(path))
     target.write_table(frame)
     return target.publish()
@@ -320,8 +345,27 @@ def _write_parts(parts: Iterable[ScoredPart], destination: str, kind: str) -> No
             writer.close()
 
 
-def write_parts_atomically(parts: Iterable[ScoredPart], path: Path) -> Path:
-    """Stream the parts into ``path`` (CSV or Parquet by extension): a temporary file, then a rename."""
+def _write_frame(frame: pd.DataFrame, handle, kind: str) -> None:
+    """Write ``frame`` to a binary file object as CSV or Parquet."""
+    import io
+
+    if kind == "parquet":
+        frame.to_parquet(handle, index=False)
+        return
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    frame.to_csv(text, index=False)
+    text.flush()
+    text.detach()
+
+
+def write_parts_atomically(parts: Iterable[ScoredPart], path: Location) -> Location:
+    """Stream the parts into ``path`` (CSV or Parquet by extension): a temporary file, then a rename (an
+    object URI: one upload, published when complete)."""
+    if is_uri(path):
+        uri = str(check_output_path(path))
+        with object_writer(uri) as handle:
+            _write_parts(parts, handle, table_format(uri))
+        return uri
     target = OutputTarget.for_path(check_output_path(path))
     target.write_parts(parts)
     return target.publish()

@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import field_validator
 
 from e2e_common.contract import Stage, StageName
-from e2e_common.files import absolute_path
 from e2e_common.settings import DATA_GROUP, GATES_GROUP, MODEL_GROUP, E2ESettings, Section, option
+from e2e_common.uris import location
 from e2e_inference.__about__ import __version__
 
 EXAMPLES = """\
@@ -28,9 +28,9 @@ class InputOptions(Section):
 
     help_group = DATA_GROUP
 
-    data: Path | None = option(
+    data: Path | str | None = option(
         None,
-        "CSV or Parquet file of rows to score.",
+        "CSV or Parquet file of rows to score: a local path or a URI (s3://, gs://, az://, file://).",
         metavar="FILE",
         default_text="the slice of the demo data held out from training",
     )
@@ -56,8 +56,9 @@ class InputOptions(Section):
 
     @field_validator("data")
     @classmethod
-    def _absolute(cls, data: Path | None) -> Path | None:
-        return None if data is None else absolute_path(data)
+    def _absolute(cls, data: Path | str | None) -> Path | str | None:
+        """A local path made absolute; a URI kept as written (``e2e_common.uris.location``)."""
+        return None if data is None else location(data)
 
     def scoring_partitions(self) -> int:
         """The number of scoring steps: the setting, or one per CPU core."""
@@ -110,9 +111,9 @@ class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
     cli_examples = EXAMPLES
     cli_version = __version__
 
-    output: Path | None = option(
+    output: Path | str | None = option(
         None,
-        "Also write the predictions to this CSV or Parquet file.",
+        "Also write the predictions to this CSV or Parquet file: a local path or a URI (s3://, gs://, az://).",
         metavar="FILE",
         default_text="none, predictions are kept as a ZenML artifact only",
         group=DATA_GROUP,
@@ -125,6 +126,16 @@ class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
         group=GATES_GROUP,
     )
     stage: StageName = option(Stage.STAGING.value, "Stage of the model version to score with.", group=MODEL_GROUP)
+
+    @field_validator("output")
+    @classmethod
+    def _output_location(cls, output: Path | str | None) -> Path | str | None:
+        """A URI kept as written (``file://`` becomes a path); a local path as given."""
+        from e2e_common.uris import uri_scheme
+
+        if output is None:
+            return None
+        return location(output) if isinstance(output, str) and uri_scheme(output) else Path(output)
 
 
 # ``e2e-serve``: the HTTP model server (e2e_inference.serve_cli).

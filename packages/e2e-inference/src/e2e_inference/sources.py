@@ -3,6 +3,12 @@
 An input above the size threshold is not copied into the artifact store: its URI, size and
 content fingerprint are recorded instead, and each scoring step reads its own partition of the
 file in chunks of at most ``chunk_size`` rows, so memory stays bounded whatever the input size.
+
+The input is a local file or an object (``s3://``, ``gs://``, ``az://``: ``e2e_common.uris``). A
+Parquet object is never read whole: its footer gives the rows and row groups, its fingerprint comes
+from the store's metadata (ETag), and each step reads its own row groups. A CSV object is streamed
+once by the client (sha256 and line count, constant memory, nothing written to disk), which records
+where its lines start (``line_index``), so each step reads only its own byte range.
 """
 
 from __future__ import annotations
@@ -17,11 +23,16 @@ from pydantic import BaseModel, ConfigDict
 
 from e2e_common.data import file_fingerprint, open_parquet, reading_errors
 from e2e_common.files import read_header, table_format
+from e2e_common.uris import Location, is_uri, location, object_fingerprint, open_binary, size_of
 
 READ_BLOCK_BYTES = 8 << 20
 SAMPLE_BLOCKS = 16
 QUOTE = b'"'
 NEWLINE = b"\n"
+# Small reads (a header, the start of a line near an offset) fetch this much from an object store.
+PROBE_BLOCK_BYTES = 1 << 16
+# At most this many entries in a CSV's line index (newlines before evenly spaced offsets).
+LINE_INDEX_ENTRIES = 1024
 
 
 class InputReference(BaseModel):
@@ -36,10 +47,19 @@ class InputReference(BaseModel):
     rows: int
     columns: list[str]
     quoted: bool = False
+    # CSV: newlines counted before each multiple of ``line_index_step`` bytes (``line_index[i]`` before
+    # byte ``i * line_index_step``), so partitions are planned without reading the file again.
+    line_index_step: int = 0
+    line_index: list[int] = []
 
     @property
-    def path(self) -> Path:
-        return Path(self.uri)
+    def path(self) -> Location:
+        """A local ``Path``, or the URI of an object."""
+        return location(self.uri)
+
+    def open(self, block_size: int = READ_BLOCK_BYTES):
+        """A binary file object over the input (local or on object storage)."""
+        return open_binary(self.path, block_size=block_size)
 
 
 class Partition(BaseModel):
@@ -56,34 +76,53 @@ class Partition(BaseModel):
     byte_end: int = 0
 
 
-def reference_input(path: Path) -> InputReference:
-    """Fingerprint (sha256 of the bytes) and count the rows of a CSV or Parquet file in one pass."""
-    path = Path(path).resolve()
+def reference_input(path: Location) -> InputReference:
+    """Fingerprint and count the rows of a CSV or Parquet file or object.
+
+    Local files: sha256 of the bytes, in one pass that also counts a CSV's lines. Parquet objects:
+    the footer and the store's metadata only (``object:`` fingerprint). CSV objects: one streamed pass.
+    """
+    path = location(path) if isinstance(path, str) else Path(path).resolve()
     kind = table_format(path)
+    size = size_of(path)
     newlines = 0
     quoted = False
+    step = _line_index_step(size)
+    index: list[int] = []
+    offset = 0
 
     def count_lines(block: bytes) -> None:
-        nonlocal newlines, quoted
+        nonlocal newlines, quoted, offset
+        while len(index) * step < offset + len(block):
+            index.append(newlines + block.count(NEWLINE, 0, len(index) * step - offset))
         newlines += block.count(NEWLINE)
         quoted = quoted or QUOTE in block
+        offset += len(block)
 
-    fingerprint = file_fingerprint(path, count_lines if kind == "csv" else None)
     if kind == "parquet":
+        fingerprint = object_fingerprint(str(path)) if is_uri(path) else file_fingerprint(path)
         metadata = open_parquet(path).metadata
         rows, columns = metadata.num_rows, list(metadata.schema.to_arrow_schema().names)
     else:
+        fingerprint = file_fingerprint(path, count_lines)
         columns = read_header(path)
         rows = newlines - 1 + (0 if _ends_with_newline(path) else 1)
     return InputReference(
         uri=str(path),
         format=kind,
-        size_bytes=path.stat().st_size,
+        size_bytes=size,
         fingerprint=fingerprint,
         rows=max(rows, 0),
         columns=columns,
         quoted=quoted,
+        line_index_step=step if kind == "csv" else 0,
+        line_index=index if kind == "csv" else [],
     )
+
+
+def _line_index_step(size: int) -> int:
+    """Bytes between two entries of a CSV's line index: at most ``LINE_INDEX_ENTRIES`` entries."""
+    return max(1, -(-size // LINE_INDEX_ENTRIES))
 
 
 def plan_partitions(source: InputReference, partitions: int) -> list[Partition]:
@@ -157,14 +196,14 @@ def _parquet_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as handle:
+def _ends_with_newline(path: Location) -> bool:
+    with open_binary(path, block_size=PROBE_BLOCK_BYTES) as handle:
         handle.seek(-1, io.SEEK_END)
         return handle.read(1) == NEWLINE
 
 
-def _header_end(path: Path) -> int:
-    with open(path, "rb") as handle:
+def _header_end(path: Location) -> int:
+    with open_binary(path, block_size=PROBE_BLOCK_BYTES) as handle:
         handle.readline()
         return handle.tell()
 
@@ -179,16 +218,18 @@ def _next_line_start(handle, offset: int) -> int:
 
 
 def _csv_partitions(source: InputReference, partitions: int) -> list[Partition]:
+    if source.line_index_step and source.line_index:
+        return _indexed_csv_partitions(source, partitions)
     body_start = _header_end(source.path)
     span = source.size_bytes - body_start
     bounds = [body_start]
-    with open(source.path, "rb") as handle:
+    with source.open(PROBE_BLOCK_BYTES) as handle:
         for i in range(1, partitions):
             bounds.append(max(bounds[-1], _next_line_start(handle, body_start + span * i // partitions)))
     bounds.append(source.size_bytes)
     planned: list[Partition] = []
     first_row = 0
-    with open(source.path, "rb") as handle:
+    with source.open() as handle:
         for start, end in zip(bounds, bounds[1:], strict=False):
             if end <= start:
                 continue
@@ -199,6 +240,38 @@ def _csv_partitions(source: InputReference, partitions: int) -> list[Partition]:
                 )
             )
             first_row += rows
+    return planned
+
+
+def _indexed_csv_partitions(source: InputReference, partitions: int) -> list[Partition]:
+    """Partitions starting at the first line at or after an offset of the line index: their rows follow
+    from the index and one byte read at each bound, without reading the partitions themselves."""
+    step, index = source.line_index_step, source.line_index
+    body_start = _header_end(source.path)
+    # (offset of a line start, newlines before it): the body's start, then one per chosen index entry.
+    bounds = [(body_start, 1)]
+    with source.open(PROBE_BLOCK_BYTES) as handle:
+        for i in range(1, partitions):
+            entry = min(len(index) - 1, round(source.size_bytes * i / partitions / step))
+            offset = entry * step
+            if offset <= bounds[-1][0]:
+                continue
+            start = _next_line_start(handle, offset)
+            if start >= source.size_bytes:
+                break
+            handle.seek(offset - 1)
+            before = index[entry] + (0 if handle.read(1) == NEWLINE else 1)
+            bounds.append((start, before))
+    planned: list[Partition] = []
+    ends = [*bounds[1:], (source.size_bytes, None)]
+    for (start, before), (end, after) in zip(bounds, ends, strict=True):
+        if end <= start:
+            continue
+        first_row = before - 1
+        rows = (after - 1 if after is not None else source.rows) - first_row
+        planned.append(
+            Partition(index=len(planned), source=source, first_row=first_row, rows=rows, byte_start=start, byte_end=end)
+        )
     return planned
 
 
@@ -218,8 +291,8 @@ def _count_lines(handle, start: int, end: int) -> int:
 class _ByteRange(io.RawIOBase):
     """A read-only view of ``[start, end)`` of a file."""
 
-    def __init__(self, path: Path, start: int, end: int) -> None:
-        self._handle = open(path, "rb")  # noqa: SIM115 - closed with the view
+    def __init__(self, path: Location, start: int, end: int) -> None:
+        self._handle = open_binary(path, block_size=READ_BLOCK_BYTES)
         self._handle.seek(start)
         self._remaining = end - start
 
@@ -252,12 +325,13 @@ def _csv_range_chunks(source: InputReference, start: int, end: int, chunk_size: 
 
 def _csv_sample(source: InputReference, max_rows: int) -> pd.DataFrame:
     if source.quoted or source.rows <= max_rows:
-        return pd.read_csv(source.path, nrows=max_rows)
+        with source.open() as handle:
+            return pd.read_csv(handle, nrows=max_rows)
     body_start = _header_end(source.path)
     span = source.size_bytes - body_start
     per_block = max(1, -(-max_rows // SAMPLE_BLOCKS))
     frames = []
-    with open(source.path, "rb") as handle:
+    with source.open(PROBE_BLOCK_BYTES) as handle:
         for i in range(SAMPLE_BLOCKS):
             start = _next_line_start(handle, body_start + span * i // SAMPLE_BLOCKS)
             if start >= source.size_bytes:

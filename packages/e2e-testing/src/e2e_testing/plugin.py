@@ -110,3 +110,26 @@ def e2e_modules_from_checkout() -> list[str]:
         expected = expected_modules(isolated)
         assert set(present) == expected, f"env for {isolated} has {present}, expected {sorted(expected)}"
     return present
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
+    """An S3-compatible server (moto) on 127.0.0.1 for the session, its endpoint and test credentials
+    in this process's environment (``AWS_ENDPOINT_URL``, as boto3 and s3fs read it); stopped by its
+    process id at the end. Skipped where moto[server] is not installed (the default env has it)."""
+    from e2e_testing.objectstore import moto_server_command, start_s3_server
+
+    if moto_server_command() is None:
+        pytest.skip("moto[server] is not installed in this environment")
+    server = start_s3_server(tmp_path_factory.mktemp("s3") / "moto.log")
+    saved = {name: os.environ.get(name) for name in server.environment}
+    os.environ.update(server.environment)
+    try:
+        yield server
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from e2e_common.schemas import DataContract
 
 
-def read_training_data(path: Path | None) -> pd.DataFrame:
-    """The rows of ``path``, or the default training data when there is no path."""
+def read_training_data(path: Path | str | None) -> pd.DataFrame:
+    """The rows of ``path`` (a local path or an object URI), or the default training data when there is no path."""
     from e2e_common.data import default_training_data, read_table
 
-    return default_training_data() if path is None else read_table(Path(path))
+    return default_training_data() if path is None else read_table(path)
 
 
 def load_training_table(options: DataOptions) -> CheckedTable:

@@ -18,7 +18,6 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import CliSuppress, NoDecode
 
 from e2e_common.contract import Stage, StageName
-from e2e_common.files import absolute_path
 from e2e_common.settings import (
     DATA_GROUP,
     GATES_GROUP,
@@ -28,6 +27,7 @@ from e2e_common.settings import (
     comma_list_validator,
     option,
 )
+from e2e_common.uris import location
 from e2e_training.__about__ import __version__
 from e2e_training.metrics import DEFAULT_METRIC, MetricName
 
@@ -98,9 +98,9 @@ class DataOptions(Section):
 
     help_group = DATA_GROUP
 
-    data: Path | None = option(
+    data: Path | str | None = option(
         None,
-        "CSV or Parquet file to train on.",
+        "CSV or Parquet file to train on: a local path or a URI (s3://, gs://, az://, file://).",
         metavar="FILE",
         default_text="scikit-learn's breast cancer data minus the slice held out for e2e-infer",
     )
@@ -113,8 +113,9 @@ class DataOptions(Section):
 
     @field_validator("data")
     @classmethod
-    def _absolute(cls, data: Path | None) -> Path | None:
-        return None if data is None else absolute_path(data)
+    def _absolute(cls, data: Path | str | None) -> Path | str | None:
+        """A local path made absolute; a URI kept as written (``e2e_common.uris.location``)."""
+        return None if data is None else location(data)
 
 
 class SplitOptions(Section):
