@@ -286,6 +286,7 @@ def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
 
+    from e2e_common.images import DOCKER_SETTINGS_KEY, INFERENCE_DISTRIBUTION, docker_settings, extras_of
     from e2e_common.progress import StepProgress
     from e2e_inference.drift import DriftDecision
     from e2e_inference.names import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
@@ -297,10 +298,12 @@ def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=
         inference_pipeline,
     )
 
+    extras = extras_of([settings.data, settings.output])  # the image reads and writes them with these
     configured = inference_pipeline.with_options(
         run_name=run_name,
         model=Model(name=version.model_name, version=version.version_number),
         enable_cache=not settings.no_cache,
+        settings={DOCKER_SETTINGS_KEY: docker_settings(INFERENCE_DISTRIBUTION, extras)} if extras else None,
     )
     try:
         with StepProgress(run_name, say=say):

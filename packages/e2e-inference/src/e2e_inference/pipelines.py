@@ -14,6 +14,7 @@ from zenml import pipeline, unmapped
 from zenml.client import Client
 
 from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
+from e2e_common.images import DOCKER_SETTINGS_KEY, INFERENCE_DISTRIBUTION, docker_settings
 from e2e_common.notify import notify_failure_hook
 from e2e_inference.output import OutputTarget
 from e2e_inference.settings import DriftOptions, InputOptions
@@ -43,7 +44,12 @@ SCORE_STEP = score_partition.name
 PARAMETER_SIZE_THRESHOLD = {"ZENML_PARAMETER_SIZE_THRESHOLD": str(1 << 20)}
 
 
-@pipeline(dynamic=True, on_failure=notify_failure_hook, environment=PARAMETER_SIZE_THRESHOLD)
+# The image of a containerized orchestrator: e2e-common and e2e-inference at the client's versions
+# (the CLI adds the extras of its --data and --output URIs).
+DOCKER = {DOCKER_SETTINGS_KEY: docker_settings(INFERENCE_DISTRIBUTION)}
+
+
+@pipeline(dynamic=True, on_failure=notify_failure_hook, environment=PARAMETER_SIZE_THRESHOLD, settings=DOCKER)
 def inference_pipeline(
     model_version_id: str,
     model_version: str,

@@ -131,15 +131,18 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
     from zenml import Model
 
     from e2e_common.data import frame_fingerprint
+    from e2e_common.images import DOCKER_SETTINGS_KEY, TRAINING_DISTRIBUTION, docker_settings, extras_of
     from e2e_common.progress import StepProgress
     from e2e_training.pipelines import TRACKED_STEPS, training_pipeline
 
     tracked = {name: {"experiment_tracker": stack.experiment_tracker} for name in TRACKED_STEPS}
+    extras = extras_of([settings.data])  # the image reads an s3:// --data with the s3 extra's libraries
     configured = training_pipeline.with_options(
         run_name=run_name,
         model=Model(name=settings.model_name, description=MODEL_DESCRIPTION),
         enable_cache=not settings.no_cache,
         steps=tracked if stack.mlflow_tracking_uri else None,
+        settings={DOCKER_SETTINGS_KEY: docker_settings(TRAINING_DISTRIBUTION, extras)} if extras else None,
     )
     search = SearchOptions.of(settings)
     with StepProgress(run_name, total=STEPS_BESIDES_SEARCH + len(search.families()) + settings.notify_on_success):

@@ -3,6 +3,7 @@
 from zenml import pipeline
 from zenml.enums import ExecutionMode
 
+from e2e_common.images import DOCKER_SETTINGS_KEY, TRAINING_DISTRIBUTION, docker_settings
 from e2e_common.notify import notify_failure_hook
 from e2e_training.names import TRAINING_PIPELINE
 from e2e_training.settings import (
@@ -28,6 +29,9 @@ from e2e_training.steps import (
 )
 
 TRACKED_STEPS = ("train_model", "evaluate_model")
+# The image of a containerized orchestrator: e2e-common and e2e-training at the client's versions
+# (the CLI adds the extras of its --data URI).
+DOCKER = {DOCKER_SETTINGS_KEY: docker_settings(TRAINING_DISTRIBUTION)}
 
 
 def search_step_id(family_name: str, searched: bool) -> str:
@@ -35,7 +39,7 @@ def search_step_id(family_name: str, searched: bool) -> str:
     return f"{'search' if searched else 'score'}_{family_name}"
 
 
-@pipeline(name=TRAINING_PIPELINE, on_failure=notify_failure_hook, execution_mode=ExecutionMode.FAIL_FAST)
+@pipeline(name=TRAINING_PIPELINE, on_failure=notify_failure_hook, execution_mode=ExecutionMode.FAIL_FAST, settings=DOCKER)
 def training_pipeline(
     data_options: DataOptions,
     data_fingerprint: str,
