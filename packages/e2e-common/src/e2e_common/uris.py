@@ -100,10 +100,10 @@ def storage_options(uri: str) -> dict[str, Any]:
 
 def filesystem(uri: str):
     """``(filesystem, path)`` of a URI; UsageError (exit 2) naming the extra when its library is missing."""
-    import fsspec
-
     scheme = uri_scheme(uri) or FILE_SCHEME
     try:
+        import fsspec
+
         return fsspec.core.url_to_fs(uri, **storage_options(uri))
     except ImportError as exc:
         extra = EXTRAS.get(scheme)
