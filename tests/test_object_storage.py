@@ -185,3 +185,18 @@ def test_a_failed_upload_leaves_the_previous_object_and_no_partial_one(s3_server
         handle.write(b"partial")
         raise RuntimeError("killed mid-write")
     assert not s3().exists("writes/new.csv")
+
+
+def test_a_local_input_is_uploaded_into_an_s3_artifact_store_or_refused_above_the_setting(s3_server, tmp_path):
+    from e2e_common.data import file_fingerprint
+    from e2e_common.errors import UsageError
+    from e2e_common.remote import upload_input
+
+    s3_server.create_bucket("store")
+    path = tmp_path / "batch.csv"
+    default_inference_data().to_csv(path, index=False)
+    uri = upload_input(path, "s3://store/zenml", 1 << 30, file_fingerprint(path))
+    assert uri.startswith("s3://store/zenml/e2e-inputs/") and uri.endswith("/batch.csv")
+    assert s3().cat_file(uri) == path.read_bytes()
+    with pytest.raises(UsageError, match=r"more than max_upload_bytes 10 \(--max-upload-bytes / E2E_MAX_UPLOAD_BYTES\)"):
+        upload_input(path, "s3://store/zenml", 10, file_fingerprint(path))

@@ -69,6 +69,11 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
     from e2e_common.stores import check_store_early
 
     check_store_early(say)
+    if settings.data is not None:
+        from e2e_common.remote import input_for_steps
+
+        # An orchestrator that runs steps elsewhere reads a local --data file from the artifact store.
+        settings = settings.model_copy(update={"data": input_for_steps(settings.data, settings.max_upload_bytes, say)})
 
     referenced = _start_referencing(settings)
 
@@ -191,11 +196,9 @@ def _start_drift_check(settings: InferenceSettings, version, frame=None, source=
 def _steps_run_here() -> bool:
     """Whether the orchestrator runs the steps in this process (the local one). Then the scoring step
     writes the ``--output`` file's temporary copy; otherwise the CLI writes the file after the run."""
-    from zenml.client import Client
-    from zenml.enums import StackComponentType
+    from e2e_common.remote import steps_run_here
 
-    orchestrators = Client().active_stack_model.components.get(StackComponentType.ORCHESTRATOR, [])
-    return [component.flavor_name for component in orchestrators] == ["local"]
+    return steps_run_here()
 
 
 def _withdraw_predictions(run_name: str, exc: BaseException, say: Callable[[str], None]) -> None:

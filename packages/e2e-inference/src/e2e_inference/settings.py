@@ -54,6 +54,14 @@ class InputOptions(Section):
         ge=0,
     )
 
+    max_upload_bytes: int = option(
+        1 << 30,
+        "With an orchestrator that runs steps on other machines, a local --data file up to this many bytes is "
+        "uploaded into the stack's artifact store for them; a larger one is refused (pass a URI instead).",
+        default_text="1073741824 (1 GiB)",
+        ge=0,
+    )
+
     @field_validator("data")
     @classmethod
     def _absolute(cls, data: Path | str | None) -> Path | str | None:

@@ -77,6 +77,11 @@ def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
     stack = ensure_embedded_stack()
     check_tracking_server()
     check_tracking_store(stack.mlflow_tracking_uri)
+    if settings.data is not None:
+        from e2e_common.remote import input_for_steps
+
+        # An orchestrator that runs steps elsewhere reads a local --data file from the artifact store.
+        settings = settings.model_copy(update={"data": input_for_steps(settings.data, settings.max_upload_bytes, print)})
     check_promotion_target(settings, frame)
     run_name = f"{TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     print(f"Training model '{settings.model_name}' on stack '{stack.name}': run {run_name}", flush=True)

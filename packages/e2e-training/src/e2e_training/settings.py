@@ -109,6 +109,14 @@ class DataOptions(Section):
         default_factory=list, help="Comma-separated columns that are not features, left out of the model."
     )
 
+    max_upload_bytes: int = option(
+        1 << 30,
+        "With an orchestrator that runs steps on other machines, a local --data file up to this many bytes is "
+        "uploaded into the stack's artifact store for them; a larger one is refused (pass a URI instead).",
+        default_text="1073741824 (1 GiB)",
+        ge=0,
+    )
+
     _split_drop_columns = comma_list_validator("drop_columns")
 
     @field_validator("data")
