@@ -2,6 +2,7 @@
 
     hatch run bench:infer                                  # 1,000 and 1,000,000 rows
     hatch run bench:infer --sizes 1000 1000000 10000000    # and the 10M-row figures
+    hatch run bench:infer --s3                             # and 1M rows from and to an S3 server
     hatch run bench:infer -- --partitions 2                # arguments after -- go to e2e-infer
 
 Baselines, measured in the same run on the same store:
@@ -78,6 +79,9 @@ def main() -> int:
     parser.add_argument(
         "--train-args", default="", help="arguments for e2e-train when the store has no version (default: its search)"
     )
+    parser.add_argument(
+        "--s3", action="store_true", help="also 1,000,000 rows read from and written to an S3 server (bench_s3.py)"
+    )
     args, infer_args = parser.parse_known_args()
     infer_args = [a for a in infer_args if a != "--"]
     sizes = sorted(set(args.sizes))
@@ -89,7 +93,7 @@ def main() -> int:
     bundle = data_dir / "floor_model.joblib"
     print(f"floor model: {build_floor_model(env, args.model_name, bundle)}", flush=True)
     files = {}
-    for rows in sorted({1000, *sizes}):
+    for rows in sorted({1000, *sizes, *([1_000_000] if args.s3 else [])}):
         files[rows] = data_dir / f"rows_{rows}.parquet"
         if not files[rows].exists():
             print(f"generating {rows:,} rows -> {files[rows]}", flush=True)
@@ -152,6 +156,15 @@ def main() -> int:
             f"memory {memory_ratio:.2f}x; e2e-infer peak {peak / 1e9:.2f} GB "
             f"(limit {LARGE_MEMORY_LIMIT / 1e9:.0f} GB: {'met' if peak < LARGE_MEMORY_LIMIT else 'missed'})"
         )
+    if args.s3:
+        from bench_s3 import s3_rows
+
+        local, remote, lines = s3_rows(
+            env, args.model_name, files[1_000_000], 1_000_000, infer_args, warm_up=files[1000]
+        )
+        print("\n".join(lines))
+        if remote.returncode != 0 or local.returncode != 0:
+            return 1
     return 0
 
 
