@@ -143,6 +143,23 @@ def test_gradient_boosting_sees_each_categorical_as_one_column_of_codes(mixed):
     assert fitted.predict(unseen)[1] == "yes" and fitted.predict_proba(unseen).shape == (2, 2)
 
 
+def test_a_numeric_feature_named_like_a_level_stays_a_feature_of_its_own():
+    rng = np.random.default_rng(4)
+    rows = pd.DataFrame({
+        "colour": rng.choice(["red", "blue", "green"], size=300),
+        "colour_count": rng.normal(size=300),
+    })
+    rows["target"] = np.where(rows["colour_count"] > 0, "yes", "no")
+    rules = DataContract.from_frame(rows, "target")
+    features, target = rows[rules.feature_names], rows["target"]
+    preprocess = build_preprocess_pipeline(rules)
+    candidate = search_family("hgb", HGB, features, target, preprocess, options(n_iter=2), ["colour"])
+    fitted = clone(candidate.estimator).fit(preprocess.fit_transform(features), target)
+    assert "colour_count" not in fitted.groups_["colour"]
+    assert "colour_count" in list(fitted.estimator_.feature_names_in_)
+    assert candidate.score.cv_score > 0.9, "the numeric feature decides the target"
+
+
 def test_without_categoricals_the_classifier_is_not_wrapped(separable):
     features, target, preprocess = separable
     candidate = search_family("hgb", HGB, features, target, preprocess, options(n_iter=2), categorical=[])
@@ -168,6 +185,20 @@ def test_successive_halving_scores_the_configured_model_first_and_halves():
     assert search["rounds"] == [{"rows": 200, "candidates": 9}, {"rows": 600, "candidates": 3}]
     assert search["fits"] == (9 + 3) * 3 and search["stopped_by_budget"] is False
     assert candidate.score.cv_score > 0.9
+
+
+def test_a_rare_class_keeps_every_round_possible():
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({"x": rng.normal(size=3000), "noise": rng.normal(size=3000)})
+    rows["target"] = "common"
+    rows.loc[rng.choice(3000, size=30, replace=False), "target"] = "rare"  # 1%
+    rules = DataContract.from_frame(rows, "target")
+    features, target, preprocess = rows[rules.feature_names], rows["target"], build_preprocess_pipeline(rules)
+    family = ModelFamily(estimator="sklearn.linear_model.LogisticRegression", search={"C": {"log": [0.001, 10]}})
+    candidate = search_family("linear", family, features, target, preprocess, options(n_iter=10, cv_folds=5))
+    first_round = candidate.score.search["rounds"][0]["rows"]
+    assert first_round >= 5 * 3000 / 30, "the first round holds at least one rare row per fold"
+    assert candidate.score.search["rounds"][-1]["rows"] == 3000
 
 
 def test_a_passed_deadline_still_scores_the_first_candidate_and_says_the_budget_stopped_it(separable):

@@ -124,20 +124,24 @@ class NativeCategoriesClassifier(ClassifierMixin, BaseEstimator):
     column of pandas category codes (an unknown level, all zeros, becomes a missing value) before
     ``estimator`` (a HistGradientBoostingClassifier with ``categorical_features="from_dtype"``) sees
     them. The one-hot columns of feature ``f`` are those named ``f_<level>``; a name matching two
-    features goes to the longer one. A feature with more than ``MOST_NATIVE_CATEGORIES`` columns
+    features goes to the longer one, and a name in ``other_features`` (the numeric and boolean
+    features, which keep their names, e.g. ``cabin_count`` next to ``cabin``) is never one of them. A feature with more than ``MOST_NATIVE_CATEGORIES`` columns
     stays one-hot. A model version holding this class needs an e2e-tabular-common that has it
     (added after 0.1.0, see its CHANGELOG) to be loaded; older versions do not hold it.
     """
 
-    def __init__(self, estimator: object = None, categorical: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, estimator: object = None, categorical: tuple[str, ...] = (), other_features: tuple[str, ...] = ()
+    ) -> None:
         self.estimator = estimator
         self.categorical = categorical
+        self.other_features = other_features
 
     def _groups(self, columns: list[str]) -> dict[str, list[str]]:
         names = sorted(self.categorical, key=len, reverse=True)
         groups: dict[str, list[str]] = {name: [] for name in self.categorical}
         for column in columns:
-            if column in groups:
+            if column in groups or column in self.other_features:
                 continue
             owner = next((name for name in names if column.startswith(f"{name}_")), None)
             if owner is not None:

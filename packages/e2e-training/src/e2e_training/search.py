@@ -105,7 +105,11 @@ def estimator_class(family: ModelFamily, family_name: str) -> type:
 
 
 def build_estimator(
-    family: ModelFamily, family_name: str, random_state: int, categorical: Sequence[str] = ()
+    family: ModelFamily,
+    family_name: str,
+    random_state: int,
+    categorical: Sequence[str] = (),
+    other_features: Sequence[str] = (),
 ) -> ClassifierMixin:
     """An unfitted classifier with the family's fixed parameters (and ``random_state`` if it has one).
 
@@ -127,7 +131,7 @@ def build_estimator(
         params.setdefault("random_state", random_state)
     if categorical and "categorical_features" in known:
         params.setdefault("categorical_features", "from_dtype")
-        return NativeCategoriesClassifier(cls(**params), tuple(categorical))
+        return NativeCategoriesClassifier(cls(**params), tuple(categorical), tuple(other_features))
     return cls(**params)
 
 
@@ -244,7 +248,8 @@ def search_family(
     candidate scored so far (the first is always scored). Fits run in parallel on all cores through
     joblib's ``parallel_backend``.
     """
-    estimator = build_estimator(family, family_name, options.random_state, categorical)
+    other_features = [str(column) for column in features.columns if column not in set(categorical)]
+    estimator = build_estimator(family, family_name, options.random_state, categorical, other_features)
     pipeline = Pipeline([(PREPROCESS_STEP, clone(preprocess)), (MODEL_STEP, estimator)])
     distributions = {name: distribution(values) for name, values in family.search.items()}
     started = time.time()
@@ -331,6 +336,17 @@ def cheapness(params: dict[str, Any]) -> float:
     return cost
 
 
+def first_round_rows(target: pd.Series, cv_folds: int) -> int:
+    """The fewest rows a round may use: at least ``MIN_ROUND_ROWS`` and two per fold and class, and
+    enough that a stratified sample keeps of the rarest class as many rows as the folds on all rows
+    need (one row of it per fold), so a rare class never makes a round's folds impossible."""
+    counts = target.value_counts()
+    rarest = max(int(counts.min()), 1)
+    folds = min(cv_folds, rarest)
+    keeps_rarest = math.ceil(folds * len(target) / rarest) + len(counts)
+    return max(MIN_ROUND_ROWS, 2 * cv_folds * len(counts), keeps_rarest)
+
+
 def round_sizes(rows: int, candidates: int, factor: int, smallest: int) -> list[int]:
     """Rows of each round: the last uses all ``rows``, each earlier one ``factor`` times fewer, none
     below ``smallest``; one round when there is one candidate or too few rows to halve."""
@@ -360,7 +376,7 @@ def halving_search(
     outcome = HalvingOutcome(candidates)
     scorer = check_scoring(pipeline, scoring=metrics.metric(options.metric).scorer)
     prefix = f"{MODEL_STEP}__{parameter_prefix(pipeline.named_steps[MODEL_STEP])}"
-    smallest = max(MIN_ROUND_ROWS, 2 * options.cv_folds * int(target.nunique()))
+    smallest = first_round_rows(target, options.cv_folds)
     sizes = round_sizes(len(features), len(candidates), options.halving_factor, smallest)
     alive = sorted(range(len(candidates)), key=lambda i: (i != 0, cheapness(candidates[i])))
     for round_index, rows in enumerate(sizes):
