@@ -4,6 +4,7 @@
     hatch run bench:infer --sizes 1000 1000000 10000000    # and the 10M-row figures
     hatch run bench:infer --s3                             # and 1M rows from and to an S3 server
     hatch run bench:infer -- --partitions 2                # arguments after -- go to e2e-infer
+    hatch run bench:infer --code-from /tmp/before          # e2e-infer of another checkout (before/after)
 
 Baselines, measured in the same run on the same store:
 
@@ -82,6 +83,9 @@ def main() -> int:
     parser.add_argument(
         "--s3", action="store_true", help="also 1,000,000 rows read from and written to an S3 server (bench_s3.py)"
     )
+    parser.add_argument(
+        "--code-from", type=Path, help="run e2e-infer from the packages of this checkout (a git worktree)"
+    )
     args, infer_args = parser.parse_known_args()
     infer_args = [a for a in infer_args if a != "--"]
     sizes = sorted(set(args.sizes))
@@ -107,22 +111,31 @@ def main() -> int:
     def floor_command(rows: int) -> list[str]:
         return [sys.executable, str(HERE / "floor_infer.py"), str(bundle), str(files[rows]), str(floor_output)]
 
+    e2e_infer, project_env = [str(BIN / "e2e-infer")], env
+    if args.code_from:
+        sources = [str(args.code_from.resolve() / "packages" / p / "src") for p in ("e2e-common", "e2e-inference")]
+        project_env = {**env, "PYTHONPATH": os.pathsep.join([*sources, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        e2e_infer = [sys.executable, "-c", "from e2e_inference.cli import main; main()"]
+
     def project_command(rows: int) -> list[str]:
         return [
-            str(BIN / "e2e-infer"), "--model-name", args.model_name, "--data", str(files[rows]),
+            *e2e_infer, "--model-name", args.model_name, "--data", str(files[rows]),
             "--output", str(project_output), "--no-cache", *infer_args,
         ]
 
     for command in (trivial, floor_command(1000), project_command(1000)):
         project_output.unlink(missing_ok=True)
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, cwd=RESULTS)
+        run_env = project_env if command[: len(e2e_infer)] == e2e_infer else env
+        subprocess.run(command, env=run_env, check=True, stdout=subprocess.DEVNULL, cwd=RESULTS)
     results: dict[tuple[str, int], Measurement] = {}
     baseline = measure("zenml 2-step", trivial, env=env, log_path=str(RESULTS / "trivial.log"))
     for rows in sizes:
-        for label, command in (("script", floor_command(rows)), ("e2e-infer", project_command(rows))):
+        for label, command, run_env in (
+            ("script", floor_command(rows), env), ("e2e-infer", project_command(rows), project_env)
+        ):
             floor_output.unlink(missing_ok=True)
             project_output.unlink(missing_ok=True)
-            results[label, rows] = measure(label, command, env=env, log_path=str(RESULTS / f"{label}_{rows}.log"))
+            results[label, rows] = measure(label, command, env=run_env, log_path=str(RESULTS / f"{label}_{rows}.log"))
     failed = [item for item in [baseline, *results.values()] if item.returncode != 0]
     for item in failed:
         print(f"{item.label} failed with exit code {item.returncode}; see {RESULTS}/*.log", file=sys.stderr)

@@ -107,3 +107,14 @@ def test_sample_is_bounded_and_deterministic():
 def test_drift_check_compares_bounded_samples(reference):
     decision = check(reference, frame(3000, seed=7), sample_size=200).decision
     assert (decision.reference_rows, decision.current_rows) == (200, 200)
+
+
+def test_a_small_batch_counts_drifted_columns_with_the_columns_own_tests():
+    """A reference above 1,000 rows and a batch below: the share of drifted columns counts the columns
+    the per-column tests flag (K-S and chi-squared), not Evidently's distance measures by the
+    reference's size, which a batch this small from the same distribution crosses by chance."""
+    reference = frame(5000, seed=3)
+    for seed in range(4, 9):
+        decision = check(reference, frame(40, seed=seed)).decision
+        assert {c.method for c in decision.columns} == {"K-S p_value", "chi-square p_value"}
+        assert decision.drifted_share == pytest.approx(len(decision.drifted_columns) / len(decision.columns))

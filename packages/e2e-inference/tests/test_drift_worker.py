@@ -59,11 +59,17 @@ def test_an_error_in_the_worker_is_raised_here():
 
 def test_a_worker_that_dies_before_it_answers_leaves_the_check_to_this_process():
     drift_worker.start(no_warm_up)
-    assert drift_worker.submit("key", time.sleep, 30)
+    assert drift_worker.submit(time.sleep, 30)  # a job that never answers in time
     os.kill(drift_worker._process.pid, 9)
     started = time.monotonic()
     assert drift_worker.run("key", os.getpid) == os.getpid()
-    assert time.monotonic() - started < 10, "a dead worker is noticed at once, not after its check's time"
+    assert time.monotonic() - started < 10, "a dead worker is noticed at once, not after its job's time"
+
+
+def test_a_job_that_answers_without_a_key_is_not_used():
+    drift_worker.start(no_warm_up)
+    assert drift_worker.submit(os.getpid)  # answers a number, not (key, value)
+    assert drift_worker.run("key", os.getpid) == os.getpid()
 
 
 def test_the_key_follows_the_rows_content_order_types_version_and_options():

@@ -65,7 +65,7 @@ def _run_inference(settings: InferenceSettings, say: Callable[[str], None]) -> I
     if not settings.no_drift_check:
         from e2e_inference import drift_worker
 
-        drift_worker.start()  # imports Evidently on the other core meanwhile
+        drift_worker.start(debug=settings.debug)  # imports Evidently on the other core meanwhile
     from e2e_common.stores import check_store_early
 
     check_store_early(say)

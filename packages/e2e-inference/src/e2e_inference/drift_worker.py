@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -25,18 +27,28 @@ STOP_SECONDS = 2.0
 _process: multiprocessing.process.BaseProcess | None = None
 _connection: Connection | None = None
 _pending = False  # a submitted job's answer has not been taken yet
+_stopping = threading.Lock()
 
 
-def start(warm_up: Callable[[], None] | None = None) -> None:
+def start(warm_up: Callable[[], None] | None = None, debug: bool = False) -> None:
     """Start the worker (once per process); it runs ``warm_up`` (default: import Evidently) and waits
-    for a check."""
+    for a check. Without ``debug`` its warnings, logs and stderr are silenced, as the command's are
+    (a failure in it only means the check runs here)."""
     global _process, _connection
     if _process is not None:
         return
     context = multiprocessing.get_context("spawn")
     _connection, child_end = context.Pipe()
-    _process = context.Process(target=_serve, args=(child_end, warm_up), name="e2e-drift-worker", daemon=True)
-    _process.start()
+    _process = context.Process(target=_serve, args=(child_end, warm_up, debug), name="e2e-drift-worker", daemon=True)
+    # The worker ignores Ctrl-C from its first instruction (it inherits the ignoring): the command
+    # decides what an interruption does, and stops it.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    try:
+        _process.start()
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
     child_end.close()
 
 
@@ -72,12 +84,7 @@ def run(key: str, function: Callable[..., Result], *args: Any) -> Result:
         outcome = None
         if running():
             if _pending:
-                outcome = _answer()
-                if outcome is not None and outcome[0]:
-                    answered_key, value = outcome[1]
-                    outcome = (True, value) if answered_key == key else None
-                elif outcome is not None:
-                    outcome = None  # the early job failed: the step's own check reports it
+                outcome = _keyed(_answer(), key)
             else:
                 _send(function, args)
                 outcome = _answer()
@@ -91,6 +98,17 @@ def run(key: str, function: Callable[..., Result], *args: Any) -> Result:
     if succeeded:
         return value
     raise value
+
+
+def _keyed(answer: tuple[bool, Any] | None, key: str) -> tuple[bool, Any] | None:
+    """The submitted job's value when it answered ``(key, value)`` for this key; None otherwise (it
+    failed, answered something else or for other rows: the caller's own check decides)."""
+    if answer is None or not answer[0]:
+        return None
+    value = answer[1]
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == key:
+        return True, value[1]
+    return None
 
 
 def _send(function: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -111,11 +129,13 @@ def _answer() -> tuple[bool, Any] | None:
 
 
 def stop() -> None:
-    """Stop the worker if one runs; never waits more than a couple of seconds."""
+    """Stop the worker if one runs; never waits more than a couple of seconds. Safe from several
+    threads at once (mapped scoring steps run as threads of the local orchestrator)."""
     global _process, _connection, _pending
-    process, connection = _process, _connection
-    _process = _connection = None
-    _pending = False
+    with _stopping:
+        process, connection = _process, _connection
+        _process = _connection = None
+        _pending = False
     if connection is not None:
         connection.close()
     if process is not None and process.is_alive():
@@ -126,10 +146,12 @@ def stop() -> None:
             process.join(STOP_SECONDS)
 
 
-def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
+def _serve(connection: Connection, warm_up: Callable[[], None] | None, debug: bool = False) -> None:
     """The worker: warm up, then answer checks until the command closes the pipe."""
     # Ctrl-C reaches the whole process group: the command decides, and stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not debug:
+        _silence()
     if warm_up is None:
         from e2e_inference.drift import import_evidently as warm_up
     warm_up()
@@ -148,3 +170,18 @@ def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
             return
         except Exception as exc:  # an answer that does not pickle
             connection.send((False, RuntimeError(f"drift check in the worker: {exc}")))
+
+
+def _silence() -> None:
+    """No warning, log or traceback of the worker reaches the terminal (the command's stderr is its
+    one error line without --debug)."""
+    import logging
+    import os
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.CRITICAL)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the worker's whole life

@@ -174,6 +174,7 @@ def predict(
     With ``output``, the predictions are written to its temporary file before they are returned: a
     write that fails (a full disk) fails the step, and the run publishes no ``predictions``.
     """
+    drift_worker.stop()  # done, or its job unused (the drift step was cached): free its core and memory
     model_name = get_step_context().model.name
     predictions = score_chunk(
         rows, preprocess_pipeline, model, model_name=model_name, model_version=model_version, id_column=id_column
@@ -248,6 +249,7 @@ def score_partition(
     id_column: str | None = None,
 ) -> Annotated[ScoredPart, PREDICTION_PART]:
     """Score one partition chunk by chunk, streaming its predictions to Parquet in the artifact store."""
+    drift_worker.stop()  # done, or its job unused (the drift step was cached): free its core and memory
     from zenml.io import fileio
 
     folder = get_step_context().get_output_artifact_uri(PREDICTION_PART)

@@ -19,6 +19,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterSampler, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import resample
+from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from e2e_common.errors import DataError, UsageError
@@ -392,14 +393,15 @@ def halving_search(
         with warnings.catch_warnings(), joblib.parallel_backend(options.parallel_backend), threadpool_limits(1):
             warnings.simplefilter("ignore")
             # Each fold's preprocessing is fitted on its training part once, for all candidates.
-            folds = joblib.Parallel(n_jobs=-1)(
-                joblib.delayed(_preprocessed_fold)(pipeline, x, y, fold)
+            # scikit-learn's Parallel and delayed carry the warning filters into worker processes.
+            folds = Parallel(n_jobs=-1)(
+                delayed(_preprocessed_fold)(pipeline, x, y, fold)
                 for fold in cv_splitter(y, options.cv_folds, options.random_state).split(x, y)
             )
             tasks = [(i, fold) for i in alive for fold in folds]
             forced = {alive[0]} if round_index == 0 else set()
-            results = joblib.Parallel(n_jobs=-1)(
-                joblib.delayed(_fit_and_score)(
+            results = Parallel(n_jobs=-1)(
+                delayed(_fit_and_score)(
                     pipeline, {f"{prefix}{k}": v for k, v in candidates[i].items()}, fold, scorer,
                     None if i in forced else deadline,
                 )
