@@ -89,3 +89,14 @@ def test_the_extras_of_an_image_follow_the_uris_of_the_run():
     assert extras_of(["s3://a/b.csv", "gs://c/d.parquet", None, Path("/x.csv")]) == ["gcs", "s3"]
     common, own = image_requirements("e2e-tabular-training", ["s3"])
     assert common.startswith("e2e-tabular-common[s3]==") and own.startswith("e2e-tabular-training[s3]==")
+
+
+def test_a_parser_error_mentioning_404_is_not_a_missing_object():
+    import pandas as pd
+
+    from e2e_common.uris import storage_error
+
+    parse = pd.errors.ParserError("Error tokenizing data. C error: Expected 5 fields in line 404, saw 6")
+    assert storage_error(parse, "s3://lake/rows.csv") is None
+    denied = pd.errors.ParserError("Expected 2 fields in line 403, saw 3")
+    assert storage_error(denied, "s3://lake/rows.csv") is None

@@ -138,7 +138,8 @@ def storage_error(exc: BaseException, uri: str, action: str = "read") -> E2EErro
         if isinstance(error, E2EError):
             return error
     names = {cls.__name__ for error in chain for cls in type(error).__mro__}
-    text = " ".join(str(error) for error in chain)
+    # Status codes are read from the store's errors only: a parser's "line 404" is no HTTP 404.
+    text = " ".join(str(error) for error in chain if not _is_content_error(error))
     if names & set(CREDENTIAL_ERRORS):
         return DataError(
             f"{uri}: no credentials for {endpoint_of(uri)} ({_kind(chain, CREDENTIAL_ERRORS)}); set them as usual "
@@ -158,6 +159,11 @@ def storage_error(exc: BaseException, uri: str, action: str = "read") -> E2EErro
         bucket = "bucket" if "NoSuchBucket" in text or "bucket" in text.lower() else "bucket or key"
         return DataError(f"{uri}: not found (no such {bucket}); pass an existing object")
     return None
+
+
+def _is_content_error(error: BaseException) -> bool:
+    """An error about the bytes read (a parser's, pyarrow's, a decoder's), not about the store."""
+    return isinstance(error, UnicodeError) or type(error).__module__.split(".")[0] in ("pandas", "pyarrow")
 
 
 def _kind(chain: list[BaseException], names: tuple[str, ...]) -> str:
@@ -274,7 +280,9 @@ def object_writer(uri: str) -> Iterator[IO[bytes]]:
     with storage_errors(uri, "write"):
         handle = fs.open(path, "wb")
     try:
-        yield handle
+        # A large upload sends parts while it is written: a store that fails then is its own error.
+        with storage_errors(uri, "write"):
+            yield handle
     except BaseException:
         with contextlib.suppress(Exception):
             handle.discard()
