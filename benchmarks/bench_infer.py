@@ -38,6 +38,11 @@ FIXED_COST_TARGET = 1.2
 PER_ROW_TARGET = 1.5
 LARGE_TIME_TARGET = 1.2
 LARGE_MEMORY_LIMIT = 2e9
+SMALL_REPEATS = 3
+
+
+def median_of(runs: list[Measurement]) -> Measurement:
+    return sorted(runs, key=lambda m: m.wall_seconds)[len(runs) // 2]
 
 
 def bench_environment(store: Path) -> dict[str, str]:
@@ -128,39 +133,55 @@ def main() -> int:
         run_env = project_env if command[: len(e2e_infer)] == e2e_infer else env
         subprocess.run(command, env=run_env, check=True, stdout=subprocess.DEVNULL, cwd=RESULTS)
     results: dict[tuple[str, int], Measurement] = {}
-    baseline = measure("zenml 2-step", trivial, env=env, log_path=str(RESULTS / "trivial.log"))
-    for rows in sizes:
+    # The fixed cost is a difference of seconds: the trivial pipeline and both commands on the smallest
+    # size run SMALL_REPEATS times in turns, and their medians are compared.
+    small, large = sizes[0], sizes[-1]
+    repeats: dict[str, list[Measurement]] = {"zenml 2-step": [], "script": [], "e2e-infer": []}
+    for turn in range(SMALL_REPEATS):
+        for label, command, run_env in (
+            ("zenml 2-step", trivial, env), ("script", floor_command(small), env),
+            ("e2e-infer", project_command(small), project_env),
+        ):
+            floor_output.unlink(missing_ok=True)
+            project_output.unlink(missing_ok=True)
+            log = str(RESULTS / f"{label.replace(' ', '_')}_{small}_{turn}.log")
+            repeats[label].append(measure(label, command, env=run_env, log_path=log))
+    baseline = median_of(repeats["zenml 2-step"])
+    results["script", small], results["e2e-infer", small] = median_of(repeats["script"]), median_of(repeats["e2e-infer"])
+    for rows in sizes[1:]:
         for label, command, run_env in (
             ("script", floor_command(rows), env), ("e2e-infer", project_command(rows), project_env)
         ):
             floor_output.unlink(missing_ok=True)
             project_output.unlink(missing_ok=True)
             results[label, rows] = measure(label, command, env=run_env, log_path=str(RESULTS / f"{label}_{rows}.log"))
-    failed = [item for item in [baseline, *results.values()] if item.returncode != 0]
+    failed = [item for item in [*(m for ms in repeats.values() for m in ms), *results.values()] if item.returncode != 0]
     for item in failed:
         print(f"{item.label} failed with exit code {item.returncode}; see {RESULTS}/*.log", file=sys.stderr)
     if failed:
         return 1
 
     print(f"{'':14} {'rows':>12} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12}")
-    print(f"{baseline.label:14} {'-':>12} {baseline.wall_seconds:8.2f} {'':>12} {baseline.peak_rss_bytes / 1e6:12,.0f}")
+    spread = ", ".join(f"{m.wall_seconds:.2f}" for m in repeats["zenml 2-step"])
+    print(f"{baseline.label:14} {'-':>12} {baseline.wall_seconds:8.2f} {'':>12} {baseline.peak_rss_bytes / 1e6:12,.0f}  (runs: {spread})")
     for rows in sizes:
         for label in ("script", "e2e-infer"):
-            print(row_line(rows, results[label, rows]))
-    small, large = sizes[0], sizes[-1]
+            runs = f"  (runs: {', '.join(f'{m.wall_seconds:.2f}' for m in repeats[label])})" if rows == small else ""
+            print(row_line(rows, results[label, rows]) + runs)
     fixed = results["e2e-infer", small].wall_seconds / baseline.wall_seconds
     print(
         f"fixed cost: e2e-infer on {small:,} rows {results['e2e-infer', small].wall_seconds:.2f} s / trivial ZenML "
-        f"pipeline {baseline.wall_seconds:.2f} s = {fixed:.2f}x ({verdict(fixed, FIXED_COST_TARGET)})"
+        f"pipeline {baseline.wall_seconds:.2f} s = {fixed:.2f}x ({verdict(fixed, FIXED_COST_TARGET)}; medians)"
     )
-    if large > small:
-        project_delta = results["e2e-infer", large].wall_seconds - results["e2e-infer", small].wall_seconds
-        floor_delta = results["script", large].wall_seconds - results["script", small].wall_seconds
+    for rows in sizes[1:]:
+        project_delta = results["e2e-infer", rows].wall_seconds - results["e2e-infer", small].wall_seconds
+        floor_delta = results["script", rows].wall_seconds - results["script", small].wall_seconds
         per_row = project_delta / floor_delta if floor_delta > 0 else float("inf")
         print(
-            f"cost of {large - small:,} more rows: e2e-infer {project_delta:.2f} s / script {floor_delta:.2f} s "
+            f"cost of {rows - small:,} more rows: e2e-infer {project_delta:.2f} s / script {floor_delta:.2f} s "
             f"= {per_row:.2f}x ({verdict(per_row, PER_ROW_TARGET)})"
         )
+    if large > small:
         time_ratio = results["e2e-infer", large].wall_seconds / results["script", large].wall_seconds
         memory_ratio = results["e2e-infer", large].peak_rss_bytes / results["script", large].peak_rss_bytes
         peak = results["e2e-infer", large].peak_rss_bytes
