@@ -120,7 +120,9 @@ def main() -> int:
     if args.code_from:
         sources = [str(args.code_from.resolve() / "packages" / p / "src") for p in ("e2e-common", "e2e-inference")]
         project_env = {**env, "PYTHONPATH": os.pathsep.join([*sources, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-        e2e_infer = [sys.executable, "-c", "from e2e_inference.cli import main; main()"]
+        launcher = RESULTS / "e2e_infer_from_checkout.py"  # a file: ZenML needs the main module's source root
+        launcher.write_text("from e2e_inference.cli import main\n\nmain()\n")
+        e2e_infer = [sys.executable, str(launcher)]
 
     def project_command(rows: int) -> list[str]:
         return [
