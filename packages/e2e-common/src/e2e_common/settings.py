@@ -77,6 +77,20 @@ class Section(BaseModel):
         return cls.model_validate({name: getattr(settings, name) for name in cls.model_fields})
 
 
+class UploadOptions(Section):
+    """How a local input reaches steps that run on other machines (``e2e-train``, ``e2e-infer``)."""
+
+    help_group = DATA_GROUP
+
+    max_upload_bytes: int = option(
+        1 << 30,
+        "With an orchestrator that runs steps on other machines, a local --data file up to this many bytes is "
+        "uploaded into the stack's artifact store for them; a larger one is refused (pass a URI instead).",
+        default_text="1073741824 (1 GiB)",
+        ge=0,
+    )
+
+
 class CommandSettings(BaseSettings):
     """Settings every command has: a config file, the model's name, --debug."""
 

@@ -11,7 +11,15 @@ from pathlib import Path
 from pydantic import field_validator
 
 from e2e_common.contract import Stage, StageName
-from e2e_common.settings import DATA_GROUP, GATES_GROUP, MODEL_GROUP, E2ESettings, Section, option
+from e2e_common.settings import (
+    DATA_GROUP,
+    GATES_GROUP,
+    MODEL_GROUP,
+    E2ESettings,
+    Section,
+    UploadOptions,
+    option,
+)
 from e2e_common.uris import location
 from e2e_inference.__about__ import __version__
 
@@ -54,13 +62,6 @@ class InputOptions(Section):
         ge=0,
     )
 
-    max_upload_bytes: int = option(
-        1 << 30,
-        "With an orchestrator that runs steps on other machines, a local --data file up to this many bytes is "
-        "uploaded into the stack's artifact store for them; a larger one is refused (pass a URI instead).",
-        default_text="1073741824 (1 GiB)",
-        ge=0,
-    )
 
     @field_validator("data")
     @classmethod
@@ -110,7 +111,7 @@ class DriftOptions(Section):
     )
 
 
-class InferenceSettings(E2ESettings, DriftOptions, InputOptions):
+class InferenceSettings(E2ESettings, UploadOptions, DriftOptions, InputOptions):
     """Score rows with the model version at a stage, behind a drift gate.
 
     CLI flag > E2E_ environment variable > --config YAML file > default.

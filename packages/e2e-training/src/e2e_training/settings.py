@@ -24,6 +24,7 @@ from e2e_common.settings import (
     MODEL_GROUP,
     E2ESettings,
     Section,
+    UploadOptions,
     comma_list_validator,
     option,
 )
@@ -109,13 +110,6 @@ class DataOptions(Section):
         default_factory=list, help="Comma-separated columns that are not features, left out of the model."
     )
 
-    max_upload_bytes: int = option(
-        1 << 30,
-        "With an orchestrator that runs steps on other machines, a local --data file up to this many bytes is "
-        "uploaded into the stack's artifact store for them; a larger one is refused (pass a URI instead).",
-        default_text="1073741824 (1 GiB)",
-        ge=0,
-    )
 
     _split_drop_columns = comma_list_validator("drop_columns")
 
@@ -260,7 +254,14 @@ class PromotionOptions(MetricOption):
 
 
 class TrainingSettings(
-    E2ESettings, PromotionOptions, GateOptions, SearchOptions, PreprocessingOptions, SplitOptions, DataOptions
+    E2ESettings,
+    UploadOptions,
+    PromotionOptions,
+    GateOptions,
+    SearchOptions,
+    PreprocessingOptions,
+    SplitOptions,
+    DataOptions,
 ):
     """Train a classifier on ZenML, evaluate it and promote it to a stage of the Model Control Plane."""
 
