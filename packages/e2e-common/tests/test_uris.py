@@ -100,3 +100,15 @@ def test_a_parser_error_mentioning_404_is_not_a_missing_object():
     assert storage_error(parse, "s3://lake/rows.csv") is None
     denied = pd.errors.ParserError("Expected 2 fields in line 403, saw 3")
     assert storage_error(denied, "s3://lake/rows.csv") is None
+
+
+def test_an_object_whose_store_tells_nothing_of_its_content_is_fingerprinted_by_its_bytes():
+    import fsspec
+
+    from e2e_common.uris import object_fingerprint
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/lake/rows.csv", b"a,b\n1,2\n")
+    before = object_fingerprint("memory://lake/rows.csv", {"size": 8})
+    fs.pipe("/lake/rows.csv", b"a,b\n3,4\n")  # rewritten, same size
+    assert object_fingerprint("memory://lake/rows.csv", {"size": 8}) != before

@@ -234,8 +234,24 @@ def object_fingerprint(uri: str, metadata: dict[str, Any] | None = None) -> str:
     metadata = info(uri) if metadata is None else metadata
     keys = ("ETag", "etag", "VersionId", "generation", "md5Hash", "crc32c", "content_settings", "LastModified", "mtime", "last_modified")
     tags = [f"{key}={metadata[key]}" for key in keys if metadata.get(key) not in (None, "")]
+    if not tags:
+        # A store that tells nothing of the content (http, ftp): a rewrite of the same size would look
+        # the same, so the content itself is hashed (read once, streamed).
+        tags = [f"sha256={content_sha256(uri)}"]
     text = "\n".join([uri, str(metadata.get("size")), *tags])
     return f"object:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def content_sha256(uri: str, block_bytes: int = 1 << 22) -> str:
+    """The sha256 of an object's bytes, read in blocks."""
+    import hashlib
+
+    fs, path = filesystem(uri)
+    digest = hashlib.sha256()
+    with storage_errors(uri), fs.open(path, "rb") as handle:
+        while block := handle.read(block_bytes):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_readable_object(uri: str) -> dict[str, Any]:
