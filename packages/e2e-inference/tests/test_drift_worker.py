@@ -3,6 +3,7 @@ fails or dies never changes the outcome, the check then runs in the command's ow
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
@@ -49,6 +50,14 @@ def test_a_submitted_check_is_taken_by_the_same_key_only():
     drift_worker.start(no_warm_up)
     assert drift_worker.submit(int, "not a number")
     assert drift_worker.run(3, os.getpid) == os.getpid(), "a failed early job leaves the work to the caller"
+
+
+def test_submitting_a_large_job_never_waits_for_the_worker_to_warm_up():
+    drift_worker.start(functools.partial(time.sleep, 3))  # Evidently's import, seconds long
+    started = time.monotonic()
+    assert drift_worker.submit(len, b"x" * 2_000_000)  # far more than a pipe holds
+    assert time.monotonic() - started < 1, "the command goes on while the job waits in the pipe"
+    assert drift_worker.run("key", os.getpid) == os.getpid(), "an answer without the key is not used"
 
 
 def test_an_error_in_the_worker_is_raised_here():

@@ -11,6 +11,7 @@ check is done, so it holds no memory while rows are scored.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import sys
@@ -28,6 +29,7 @@ _process: multiprocessing.process.BaseProcess | None = None
 _connection: Connection | None = None
 _pending = False  # a submitted job's answer has not been taken yet
 _stopping = threading.Lock()
+_sender: threading.Thread | None = None
 
 
 def start(warm_up: Callable[[], None] | None = None, debug: bool = False) -> None:
@@ -60,16 +62,21 @@ def submit(function: Callable[..., tuple[str, Any]], *args: Any) -> bool:
     """Start ``function(*args)`` in the worker without waiting. It returns ``(key, result)``; ``run``
     with the same key takes the result. False (nothing started) when no worker runs or a job is
     already under way."""
-    global _pending
+    global _pending, _sender
     if not running() or _pending:
         return False
-    try:
-        _send(function, args)
-    except (BrokenPipeError, ConnectionResetError, OSError):
-        stop()
-        return False
+    # Sent from a thread: the pipe holds 64 KiB, and the worker reads the job only once Evidently is
+    # imported, seconds from now; the command goes on meanwhile.
+    _sender = threading.Thread(target=_send_quietly, args=(function, args), name="e2e-drift-job", daemon=True)
+    _sender.start()
     _pending = True
     return True
+
+
+def _send_quietly(function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Send a job; a worker gone meanwhile is noticed when its answer is awaited."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError, AssertionError):
+        _send(function, args)
 
 
 def run(key: str, function: Callable[..., Result], *args: Any) -> Result:
@@ -84,6 +91,8 @@ def run(key: str, function: Callable[..., Result], *args: Any) -> Result:
         outcome = None
         if running():
             if _pending:
+                if _sender is not None:
+                    _sender.join()
                 outcome = _keyed(_answer(), key)
             else:
                 _send(function, args)
@@ -131,19 +140,21 @@ def _answer() -> tuple[bool, Any] | None:
 def stop() -> None:
     """Stop the worker if one runs; never waits more than a couple of seconds. Safe from several
     threads at once (mapped scoring steps run as threads of the local orchestrator)."""
-    global _process, _connection, _pending
+    global _process, _connection, _pending, _sender
     with _stopping:
-        process, connection = _process, _connection
-        _process = _connection = None
+        process, connection, sender = _process, _connection, _sender
+        _process = _connection = _sender = None
         _pending = False
-    if connection is not None:
-        connection.close()
     if process is not None and process.is_alive():
         process.terminate()
         process.join(STOP_SECONDS)
         if process.is_alive():
             process.kill()
             process.join(STOP_SECONDS)
+    if sender is not None:
+        sender.join(STOP_SECONDS)  # the worker is gone: its pipe no longer blocks the send
+    if connection is not None:
+        connection.close()
 
 
 def _serve(connection: Connection, warm_up: Callable[[], None] | None, debug: bool = False) -> None:
