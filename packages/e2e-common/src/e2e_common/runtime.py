@@ -45,6 +45,9 @@ def configure_runtime(debug: bool) -> None:
         for noisy in ("mlflow", "alembic", "urllib3", "git", "evidently", "sqlalchemy"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
+        # Also in the processes started for the search (joblib's loky workers and their resource
+        # tracker, which reports the temporary folders it removes once the command has gone).
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore"]))
         # Library logs reach stderr only with --debug: the stderr of a failure is its one error line.
         for handler in logging.getLogger().handlers:
             if type(handler) is logging.StreamHandler and isinstance(handler.stream, TracebackFreeStream):

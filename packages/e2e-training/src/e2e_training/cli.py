@@ -65,6 +65,9 @@ def train(argv: Sequence[str], on_settings: Any = None) -> int:
     try:
         return train_checked(settings, frame)
     finally:
+        from e2e_training.search import stop_search_workers
+
+        stop_search_workers()
         release_zenml_log_store()
 
 

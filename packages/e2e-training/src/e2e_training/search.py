@@ -337,6 +337,24 @@ def cheapness(params: dict[str, Any]) -> float:
     return cost
 
 
+def stop_search_workers() -> None:
+    """Stop the worker processes the search started (joblib's reusable loky executor), if any.
+
+    They would otherwise outlive the command by loky's idle timeout (300 s), holding its stdout and
+    stderr open: ``e2e-train | tee log`` would not end, and a caller waiting for the output would hang.
+    """
+    import sys
+
+    executors = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(executors, "_executor", None)
+    if executor is None:
+        return
+    # joblib's executor also removes the temporary folders of its calls (otherwise reported on stderr
+    # as leaked by loky's resource tracker once the command has gone).
+    stop = getattr(executor, "terminate", None) or executor.shutdown
+    stop(kill_workers=True)
+
+
 def first_round_rows(target: pd.Series, cv_folds: int) -> int:
     """The fewest rows a round may use: at least ``MIN_ROUND_ROWS`` and two per fold and class, and
     enough that a stratified sample keeps of the rarest class as many rows as the folds on all rows
