@@ -331,16 +331,21 @@ def test_a_temporary_file_left_by_a_killed_run_is_removed_by_the_next(trained, t
 def test_a_signal_mid_run_exits_130_and_writes_nothing(trained, rows, tmp_path, sent):
     output = tmp_path / "scored.csv"
     kept = Unchanged(rows, output)
+    # Recorded by reference (--reference-above-bytes 0), the rows go through eleven steps: seconds of
+    # run left after the first one, whatever the machine.
     process = subprocess.Popen(
-        [str(BIN / "e2e-infer"), "--model-name", MODEL, "--data", str(rows), "--output", str(output), "--no-cache"],
+        [
+            str(BIN / "e2e-infer"), "--model-name", MODEL, "--data", str(rows), "--output", str(output), "--no-cache",
+            "--reference-above-bytes", "0",
+        ],
         cwd=trained, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
     )
     seen = []
-    for line in process.stdout:  # the drift report (several seconds) runs once the rows are loaded
+    for line in process.stdout:
         seen.append(line)
-        if line.startswith("step load_rows"):
+        if line.startswith("step record_input"):
             break
-    time.sleep(1.0)
+    time.sleep(0.5)
     process.send_signal(sent)
     out, err = process.communicate(timeout=120)
     result = subprocess.CompletedProcess(process.args, process.returncode, "".join(seen) + out, err)
