@@ -29,7 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from measure import Measurement, measure
+from measure import ROWS_HEADER, Measurement, measure, row_line
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
@@ -64,13 +64,6 @@ def ensure_promoted_version(env: dict[str, str], model_name: str, train_args: li
 def build_floor_model(env: dict[str, str], model_name: str, bundle: Path) -> str:
     command = [sys.executable, str(HERE / "floor_model.py"), model_name, "staging", str(bundle)]
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def row_line(rows: int, item: Measurement) -> str:
-    return (
-        f"{item.label:14} {rows:>12,} {item.wall_seconds:8.2f} {item.rows_per_second(rows):12,.0f} "
-        f"{item.peak_rss_bytes / 1e6:12,.0f}"
-    )
 
 
 def verdict(ratio: float, target: float) -> str:
@@ -163,7 +156,7 @@ def main() -> int:
     if failed:
         return 1
 
-    print(f"{'':14} {'rows':>12} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12}")
+    print(ROWS_HEADER)
     spread = ", ".join(f"{m.wall_seconds:.2f}" for m in repeats["zenml 2-step"])
     print(f"{baseline.label:14} {'-':>12} {baseline.wall_seconds:8.2f} {'':>12} {baseline.peak_rss_bytes / 1e6:12,.0f}  (runs: {spread})")
     for rows in sizes:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import Measurement, measure
+from measure import ROWS_HEADER, Measurement, measure, row_line
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
@@ -54,12 +54,7 @@ def s3_rows(
         remote = measure("s3 (moto)", command(uri, f"s3://{BUCKET}/out.parquet"), env=s3_env, log_path=str(RESULTS / f"s3_remote_{rows}.log"))
     finally:
         server.stop()
-    lines = [f"{'':14} {'rows':>12} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12}"]
-    for item in (local, remote):
-        lines.append(
-            f"{item.label:14} {rows:>12,} {item.wall_seconds:8.2f} {item.rows_per_second(rows):12,.0f} "
-            f"{item.peak_rss_bytes / 1e6:12,.0f}" + ("" if item.returncode == 0 else f"  (exit {item.returncode})")
-        )
+    lines = [ROWS_HEADER, *(row_line(rows, item) for item in (local, remote))]
     lines.append(
         f"s3 / local: time {remote.wall_seconds / local.wall_seconds:.2f}x, "
         f"memory {remote.peak_rss_bytes / max(local.peak_rss_bytes, 1):.2f}x"

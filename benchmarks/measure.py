@@ -55,3 +55,15 @@ def measure(label: str, command: list[str], env: dict[str, str] | None = None, l
     if log_path:
         log.close()
     return Measurement(label, wall, max(peak, usage.ru_maxrss * 1024), child.returncode)
+
+
+ROWS_HEADER = f"{'':14} {'rows':>12} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12}"
+
+
+def row_line(rows: int, item: Measurement) -> str:
+    """One measurement of a run over ``rows`` rows, under ``ROWS_HEADER``; a failed run says its exit code."""
+    failed = "" if item.returncode == 0 else f"  (exit {item.returncode})"
+    return (
+        f"{item.label:14} {rows:>12,} {item.wall_seconds:8.2f} {item.rows_per_second(rows):12,.0f} "
+        f"{item.peak_rss_bytes / 1e6:12,.0f}{failed}"
+    )

@@ -1,12 +1,14 @@
 """Evidently in a second process, warmed up while ``e2e-infer`` does everything else.
 
 Importing Evidently takes seconds, and the drift check needs it only once the rows are loaded. When
-the drift check is on, the command starts one worker process first thing; it imports Evidently on
-the other core while this process imports ZenML, resolves the version and loads the rows. The drift
-step hands its check to the worker when one runs for this process (the local orchestrator runs steps
-here) and does it itself otherwise (a step in a container of a remote orchestrator, a worker that
-died). Either way the same function makes the same decision; the worker is stopped as soon as the
-check is done, so it holds no memory while rows are scored.
+the drift check is on, the command starts one worker process once its paths are checked; it imports
+Evidently on the other core while this process imports ZenML, resolves the version and reads the
+rows, and the command submits the comparison of those rows before the pipeline starts. The drift
+step takes that result when its key matches, asks the worker when one runs for this process (the
+local orchestrator runs steps here), and compares itself otherwise (a step in a container of a
+remote orchestrator, a worker that died). Either way the same function makes the same decision; the
+worker is stopped once the check is done or scoring starts, so it holds no memory while rows are
+scored.
 """
 
 from __future__ import annotations
