@@ -77,3 +77,28 @@ def test_max_categories_leaves_a_column_with_fewer_levels_as_it_is(contract, tra
     unbounded = build_preprocess_pipeline(contract).fit(training)
     assert list(bounded.transform(training).columns) == list(unbounded.transform(training).columns)
 
+
+
+def test_native_categories_regressor_predicts_numbers_from_category_codes():
+    from sklearn.base import clone, is_regressor
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from e2e_common.preprocessing import NativeCategoriesRegressor, build_preprocess_pipeline
+
+    frame = pd.DataFrame({"size": [float(i) for i in range(60)], "colour": ["red", "blue", "green"] * 20})
+    frame["price"] = frame["size"] * 2 + frame["colour"].map({"red": 100.0, "blue": 0.0, "green": 50.0})
+    contract = DataContract.from_frame(frame, target="price")
+    assert contract.is_regression
+    pipeline = build_preprocess_pipeline(contract).fit(frame[contract.feature_names])
+    features = pipeline.transform(frame[contract.feature_names])
+    model = NativeCategoriesRegressor(
+        HistGradientBoostingRegressor(categorical_features="from_dtype", min_samples_leaf=2, random_state=0),
+        ("colour",),
+        ("size",),
+    )
+    assert is_regressor(model) and is_regressor(clone(model))
+    model.fit(features, frame["price"])
+    assert list(model.groups_) == ["colour"]
+    predicted = model.predict(features)
+    assert predicted.dtype.kind == "f"
+    assert abs(predicted - frame["price"]).mean() < 10

@@ -3,7 +3,12 @@ import datetime
 import pandas as pd
 import pytest
 
-from e2e_common.contract import CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS
+from e2e_common.contract import (
+    CLASSIFICATION_CONTRACT_VERSION,
+    CONTRACT_VERSION,
+    SUPPORTED_CONTRACT_VERSIONS,
+    Task,
+)
 from e2e_common.errors import DataError
 from e2e_common.schemas import DataContract, FeatureKind
 
@@ -36,7 +41,8 @@ def test_contract_describes_features_and_target(contract):
     }
     assert contract.feature("color").categories == ["blue", "red"]
     assert contract.classes == ["a", "b", "c"]
-    assert contract.contract_version == CONTRACT_VERSION
+    assert contract.contract_version == CLASSIFICATION_CONTRACT_VERSION
+    assert contract.task is Task.CLASSIFICATION and not contract.is_regression
 
 
 def test_json_round_trip_keeps_class_types():
@@ -53,7 +59,7 @@ def test_missing_target_names_it(training):
 
 
 def test_single_class_target_is_refused(training):
-    with pytest.raises(DataError, match="has 1 class; a classifier needs at least two"):
+    with pytest.raises(DataError, match=r"target column 'label' has one value \('a'\) in every row; there is nothing to predict"):
         DataContract.from_frame(training.assign(label="a"), target="label")
 
 
@@ -128,3 +134,56 @@ def test_unsupported_contract_version_names_both_versions(contract):
     expected = f"contract version {CONTRACT_VERSION + 1}, this package supports versions {supported}"
     with pytest.raises(DataError, match=expected):
         future.check_supported()
+
+
+@pytest.mark.parametrize(
+    ("target", "task", "reason"),
+    [
+        ([24.5, 31.0, 12.25, 40.0], Task.REGRESSION, "numbers with fractions (e.g. 24.5)"),
+        (list(range(30)), Task.REGRESSION, "30 distinct whole numbers (more than 20)"),
+        ([1, 2, 3, 4, 5] * 6, Task.CLASSIFICATION, "5 distinct whole numbers (at most 20"),
+        # A label column with a missing value reads as floats: whole floats are still classes.
+        ([0.0, 1.0, None, 1.0], Task.CLASSIFICATION, "2 distinct whole numbers"),
+        (["yes", "no", "yes", "no"], Task.CLASSIFICATION, "labels, not numbers"),
+        ([True, False, True, False], Task.CLASSIFICATION, "labels, not numbers"),
+    ],
+)
+def test_the_task_is_read_from_the_target_and_says_why(target, task, reason):
+    rows = len(target)
+    frame = pd.DataFrame({"x": range(rows), "size": [float(i % 7) for i in range(rows)], "y": target})
+    contract = DataContract.from_frame(frame, target="y")
+    assert contract.task is task
+    assert reason in contract.task_reason
+    if task is Task.REGRESSION:
+        assert contract.classes == [] and contract.contract_version == CONTRACT_VERSION
+    else:
+        assert contract.classes and contract.contract_version == CLASSIFICATION_CONTRACT_VERSION
+
+
+def test_task_option_overrides_what_the_target_suggests():
+    frame = pd.DataFrame({"x": range(12), "y": [1, 2, 3] * 4})
+    contract = DataContract.from_frame(frame, target="y", task="regression")
+    assert contract.task is Task.REGRESSION and contract.task_reason == "--task regression"
+    again = DataContract.model_validate_json(contract.model_dump_json())
+    assert again == contract and again.is_regression
+
+
+def test_a_contract_without_a_task_is_a_classification():
+    """Contracts written before version 3 carry no task: they are all classifiers."""
+    old = {"contract_version": 2, "features": [{"name": "x", "kind": "numeric", "dtype": "int64"}], "target": "y", "classes": [0, 1]}
+    assert DataContract.model_validate(old).task is Task.CLASSIFICATION
+
+
+@pytest.mark.parametrize(
+    ("target", "task", "message"),
+    [
+        ([3.5] * 6, "regression", r"target column 'y' has one value \(3.5\) in every row; there is nothing to predict"),
+        ([3.5] * 6, None, r"target column 'y' has one value \(3.5\) in every row"),
+        (["a", "b", "a", "b", "c", "d"], "regression", r"holds values that are not numbers \(e.g. 'a'\); a regression predicts numbers"),
+        ([None] * 6, None, r"target column 'y' has no values: every row's target is missing"),
+    ],
+)
+def test_a_target_nothing_can_be_learned_from_is_a_data_error(target, task, message):
+    frame = pd.DataFrame({"x": range(6), "y": pd.Series(target, dtype=object if target[0] is None else None)})
+    with pytest.raises(DataError, match=message):
+        DataContract.from_frame(frame, target="y", task=task)

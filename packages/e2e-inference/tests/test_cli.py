@@ -131,7 +131,7 @@ def test_unsupported_contract_version_exits_2_naming_both(run_e2e_infer, tmp_pat
     output = tmp_path / "out.csv"
     run = run_e2e_infer("--model-name", "inf_future_contract", "--output", str(output))
     assert run.returncode == 2
-    assert_one_error_line(run, f"data contract version {future}", f"supports versions 1, {CONTRACT_VERSION}")
+    assert_one_error_line(run, f"data contract version {future}", f"supports versions 1, 2, {CONTRACT_VERSION}")
     assert not output.exists()
     assert predictions_of("inf_future_contract", 1) == []
 

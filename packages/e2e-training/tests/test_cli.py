@@ -82,7 +82,7 @@ BAD_INPUT = {
     "missing target": (lambda d: ["--data", write(d / "no_target.csv", "a,b\n1,2\n3,4\n")], "target column 'target'"),
     "single class": (
         lambda d: ["--data", write(d / "one_class.csv", "a,target\n" + "".join(f"{i},x\n" for i in range(20)))],
-        "1 class",
+        "has one value ('x') in every row",
     ),
     "unknown column to drop": (lambda d: ["--drop-columns", "no such column"], "columns to drop not in the data"),
     "test size out of range": (lambda d: ["--test-size", "1.5"], "setting 'test_size'"),

@@ -115,7 +115,7 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
     assert {"accuracy", "f1", "roc_auc"} <= set(metadata[names.METADATA_METRICS]["train"])
     assert metadata[names.METADATA_SPLIT]["holdout_fraction"] == 0.2
     assert metadata[names.METADATA_PROMOTION]["promoted"] is True
-    assert metadata[contract.METADATA_CONTRACT_VERSION] == contract.CONTRACT_VERSION
+    assert metadata[contract.METADATA_CONTRACT_VERSION] == contract.CLASSIFICATION_CONTRACT_VERSION
     selection = metadata[names.METADATA_SELECTION]
     assert set(selection["candidates"]) == {"random_forest", "decision_tree", "logistic_regression"}
     assert selection["cv_score"] == max(selection["candidates"].values())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -116,18 +116,18 @@ def build_preprocess_pipeline(
 MOST_NATIVE_CATEGORIES = 255
 
 
-class NativeCategoriesClassifier(ClassifierMixin, BaseEstimator):
-    """A classifier with native categorical support fitted on the shared preprocessing's output.
+class NativeCategories(BaseEstimator):
+    """An estimator with native categorical support fitted on the shared preprocessing's output.
 
     The preprocessing one-hot encodes each categorical feature (so every model family takes the same
     ``preprocess_pipeline`` output); this turns each such feature's one-hot columns back into one
     column of pandas category codes (an unknown level, all zeros, becomes a missing value) before
-    ``estimator`` (a HistGradientBoostingClassifier with ``categorical_features="from_dtype"``) sees
+    ``estimator`` (a HistGradientBoosting model with ``categorical_features="from_dtype"``) sees
     them. The one-hot columns of feature ``f`` are those named ``f_<level>``; a name matching two
     features goes to the longer one, and a name in ``other_features`` (the numeric and boolean
     features, which keep their names, e.g. ``cabin_count`` next to ``cabin``) is never one of them. A feature with more than ``MOST_NATIVE_CATEGORIES`` columns
-    stays one-hot. A model version holding this class needs an e2e-tabular-common that has it
-    (added after 0.1.0, see its CHANGELOG) to be loaded; older versions do not hold it.
+    stays one-hot. A model version holding these classes needs an e2e-tabular-common that has them
+    (the classifier was added after 0.1.0, the regressor after 0.3.0, see its CHANGELOG).
     """
 
     def __init__(
@@ -156,16 +156,28 @@ class NativeCategoriesClassifier(ClassifierMixin, BaseEstimator):
             coded[f"{name}__code"] = pd.Categorical.from_codes(codes, categories=range(len(found)))
         return coded
 
-    def fit(self, X: pd.DataFrame, y: object) -> NativeCategoriesClassifier:
+    def fit(self, X: pd.DataFrame, y: object) -> NativeCategories:
         from sklearn.base import clone
 
         self.groups_ = self._groups([str(column) for column in X.columns])
         self.estimator_ = clone(self.estimator).fit(self._coded(X), y)
-        self.classes_ = self.estimator_.classes_
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.estimator_.predict(self._coded(X))
 
+
+class NativeCategoriesClassifier(ClassifierMixin, NativeCategories):
+    """``NativeCategories`` around a classifier (a HistGradientBoostingClassifier)."""
+
+    def fit(self, X: pd.DataFrame, y: object) -> NativeCategoriesClassifier:
+        super().fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.estimator_.predict_proba(self._coded(X))
+
+
+class NativeCategoriesRegressor(RegressorMixin, NativeCategories):
+    """``NativeCategories`` around a regressor (a HistGradientBoostingRegressor)."""

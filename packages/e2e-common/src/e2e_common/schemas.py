@@ -12,7 +12,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from e2e_common.checks import check_magnitude, infinite_count, unsupported_values, without_infinities
-from e2e_common.contract import CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS
+from e2e_common.contract import (
+    CLASSIFICATION_CONTRACT_VERSION,
+    CONTRACT_VERSION,
+    MAX_INFERRED_CLASSES,
+    SUPPORTED_CONTRACT_VERSIONS,
+    Task,
+)
 from e2e_common.errors import DataError
 from e2e_common.files import escaped, shown_name
 
@@ -62,17 +68,26 @@ class ValidatedRows:
 
 
 class DataContract(BaseModel):
-    """Feature names, kinds, dtypes and categories, the target and its classes."""
+    """Feature names, kinds, dtypes and categories, the target, the task, and a classifier's classes."""
 
     model_config = ConfigDict(frozen=True)
 
     contract_version: int = CONTRACT_VERSION
     features: list[FeatureSpec]
     target: str
-    classes: list[ClassLabel]
+    # Contracts written before version 3 are all classifications.
+    task: Task = Task.CLASSIFICATION
+    # Why the task is what it is (``infer_task``), shown in the training summary.
+    task_reason: str = ""
+    # A classification's classes; empty for a regression.
+    classes: list[ClassLabel] = []
     # Columns of the training data that are not features, with the reason (an identifier, constant,
     # all missing...): inference accepts them in the rows to score.
     excluded_columns: dict[str, str] = {}
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task is Task.REGRESSION
 
     @property
     def has_importance(self) -> bool:
@@ -90,11 +105,16 @@ class DataContract(BaseModel):
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, target: str, excluded_columns: Mapping[str, str] | None = None
+        cls,
+        frame: pd.DataFrame,
+        target: str,
+        excluded_columns: Mapping[str, str] | None = None,
+        task: Task | str | None = None,
     ) -> DataContract:
         """Derive the contract from a training DataFrame (features and target).
 
-        ``excluded_columns`` (column -> reason) are left out of the features and recorded.
+        ``excluded_columns`` (column -> reason) are left out of the features and recorded. ``task``
+        (``--task``) overrides the task read from the target (``infer_task``).
         """
         if frame.empty:
             raise DataError("the training data has no rows")
@@ -105,12 +125,19 @@ class DataContract(BaseModel):
                 f"{', ...' if len(frame.columns) > 10 else ''}); pass --target"
             )
         labels = frame[target].dropna()
-        classes = _sorted_classes({class_label(value) for value in labels.unique()})
-        if len(classes) < 2:
-            raise DataError(
-                f"target column {shown_name(target)} has {len(classes)} class"
-                f"{'' if len(classes) == 1 else 'es'}; a classifier needs at least two"
-            )
+        if labels.empty:
+            raise DataError(f"target column {shown_name(target)} has no values: every row's target is missing")
+        chosen, reason = infer_task(labels, task)
+        if chosen is Task.REGRESSION:
+            check_regression_target(labels, target)
+            classes: list[Any] = []
+        else:
+            classes = _sorted_classes({class_label(value) for value in labels.unique()})
+            if len(classes) < 2:
+                raise DataError(
+                    f"target column {shown_name(target)} has one value ({classes[0]!r}) in every row; "
+                    "there is nothing to predict"
+                )
         excluded = {str(name): reason for name, reason in (excluded_columns or {}).items()}
         features = [
             _feature_spec(str(name), frame[name])
@@ -122,7 +149,15 @@ class DataContract(BaseModel):
             raise DataError(
                 f"no feature columns besides the target {shown_name(target)}" + (f"; left out: {left_out}" if left_out else "")
             )
-        return cls(features=features, target=target, classes=classes, excluded_columns=excluded)
+        return cls(
+            contract_version=CONTRACT_VERSION if chosen is Task.REGRESSION else CLASSIFICATION_CONTRACT_VERSION,
+            features=features,
+            target=target,
+            task=chosen,
+            task_reason=reason,
+            classes=classes,
+            excluded_columns=excluded,
+        )
 
     def check_supported(self) -> None:
         """Raise DataError when this package cannot read this contract version."""
@@ -178,6 +213,54 @@ class DataContract(BaseModel):
             raise DataError(f"columns with values that cannot be read as their kind: {'; '.join(unreadable)}")
         return ValidatedRows(
             features=pd.DataFrame(coerced, index=frame.index), unseen_categories=unseen, infinite=infinite
+        )
+
+
+def infer_task(labels: pd.Series, requested: Task | str | None = None) -> tuple[Task, str]:
+    """The task of a target (its non-missing values) and why, in words for the training summary.
+
+    ``requested`` (``--task``) wins. Otherwise numbers with a fractional part are a regression, whole
+    numbers with more than ``MAX_INFERRED_CLASSES`` distinct values too, and anything else (text,
+    true/false, a few whole numbers) a classification.
+    """
+    if requested is not None:
+        chosen = Task(requested)
+        return chosen, f"--task {chosen.value}"
+    if pd.api.types.is_bool_dtype(labels) or not pd.api.types.is_numeric_dtype(labels):
+        return Task.CLASSIFICATION, "the target holds labels, not numbers"
+    values = labels.astype("float64")
+    fractional = values[values != values.round()]
+    if not fractional.empty:
+        return Task.REGRESSION, f"the target holds numbers with fractions (e.g. {plain_value(fractional.iloc[0])!r})"
+    distinct = int(values.nunique())
+    if distinct > MAX_INFERRED_CLASSES:
+        return Task.REGRESSION, f"the target holds {distinct} distinct whole numbers (more than {MAX_INFERRED_CLASSES})"
+    return (
+        Task.CLASSIFICATION,
+        f"the target holds {distinct} distinct whole numbers (at most {MAX_INFERRED_CLASSES}: read as classes; "
+        "--task regression predicts them as numbers)",
+    )
+
+
+def check_regression_target(labels: pd.Series, target: str) -> None:
+    """DataError when a regression cannot be trained on these target values (non-missing): text,
+    infinite values, or one value in every row."""
+    if pd.api.types.is_bool_dtype(labels) or not pd.api.types.is_numeric_dtype(labels):
+        numbers = pd.to_numeric(labels, errors="coerce")
+        lost = labels[numbers.isna()]
+        if not lost.empty:
+            raise DataError(
+                f"target column {shown_name(target)} holds values that are not numbers (e.g. "
+                f"{plain_value(lost.iloc[0])!r}); a regression predicts numbers: train a classifier without --task regression"
+            )
+        labels = numbers
+    values = labels.astype("float64")
+    if not np.isfinite(values).all():
+        raise DataError(f"target column {shown_name(target)} holds infinite values; a regression needs finite numbers")
+    if values.nunique() < 2:
+        raise DataError(
+            f"target column {shown_name(target)} has one value ({plain_value(values.iloc[0]):g}) in every row; "
+            "there is nothing to predict"
         )
 
 
