@@ -17,7 +17,7 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import CliSuppress, NoDecode
 
-from e2e_common.contract import Stage, StageName
+from e2e_common.contract import MAX_INFERRED_CLASSES, Stage, StageName, TaskName
 from e2e_common.settings import (
     DATA_GROUP,
     GATES_GROUP,
@@ -37,9 +37,12 @@ EXAMPLES = """\
   e2e-train                                                  # the demo data, promoted to staging
   e2e-train --data customers.csv --target churned --drop-columns customer_id --model-name churn
   e2e-train --data customers.parquet --target churned --model-name churn --target-env production
+  e2e-train --data houses.csv --target price --model-name prices --max-rmse 25000   # a regression
   e2e-train --config train.yaml                              # settings and search space from YAML
 """
 CONFIGURED_MODEL = "configured_model"
+CLASSIFICATION = "classification"  # e2e_common.contract.Task's values
+REGRESSION = "regression"
 DEFAULT_TARGET = "target"  # e2e_common.data.DEFAULT_TARGET, not imported: it would load pandas for --help
 
 
@@ -77,7 +80,8 @@ class Range(BaseModel):
 
 
 class ModelFamily(BaseModel):
-    """A scikit-learn classifier, its fixed parameters and the ranges to search."""
+    """A scikit-learn classifier (or, in ``regression_search_space``, regressor), its fixed parameters
+    and the ranges to search."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,6 +110,13 @@ class DataOptions(Section):
         default_text="scikit-learn's breast cancer data minus the slice held out for e2e-infer",
     )
     target: str = option(DEFAULT_TARGET, "Column to predict.", metavar="COLUMN", min_length=1)
+    task: TaskName | None = option(
+        None,
+        "Predict a class or a number. Read from the target when not given: numbers with fractions, or "
+        f"whole numbers with more than {MAX_INFERRED_CLASSES} distinct values, are a regression; anything "
+        "else a classification.",
+        default_text="read from the target",
+    )
     drop_columns: Annotated[list[str], NoDecode] = option(
         default_factory=list, help="Comma-separated columns that are not features, left out of the model."
     )
@@ -152,8 +163,11 @@ class MetricOption(Section):
 
     metric: MetricName = option(
         DEFAULT_METRIC,
-        "Score that selects the model (cross-validation), gates it and decides promotion; roc_auc is "
-        "one-vs-rest for multiclass, and for log_loss lower is better.",
+        "Score that selects the model (cross-validation), gates it and decides promotion. A classification "
+        "takes accuracy, balanced_accuracy, f1_macro, roc_auc (one-vs-rest for multiclass) or log_loss; a "
+        "regression rmse, mae, r2 or mape (a fraction; not defined when a target is 0). For log_loss, rmse, "
+        "mae and mape lower is better.",
+        default_text="accuracy for a classification, rmse for a regression",
     )
 
 
@@ -167,6 +181,12 @@ class SearchOptions(MetricOption):
     )
     search_space: CliSuppress[dict[str, ModelFamily]] = Field(default_factory=_default("search_space"))
     no_hp_tuning_model: CliSuppress[ModelFamily] = Field(default_factory=_default("no_hp_tuning_model"))
+    regression_search_space: CliSuppress[dict[str, ModelFamily]] = Field(
+        default_factory=_default("regression_search_space")
+    )
+    regression_no_hp_tuning_model: CliSuppress[ModelFamily] = Field(
+        default_factory=_default("regression_no_hp_tuning_model")
+    )
     time_budget: float | None = option(
         None,
         "Seconds the model search may take in all families together: when they are spent no further "
@@ -181,7 +201,7 @@ class SearchOptions(MetricOption):
     parallel_backend: CliSuppress[Literal["threading", "loky"]] = Field(default_factory=_default("parallel_backend"))
     random_state: CliSuppress[int] = Field(default_factory=_default("random_state"), ge=0)
 
-    @field_validator("search_space")
+    @field_validator("search_space", "regression_search_space")
     @classmethod
     def _named_families(cls, space: dict[str, ModelFamily]) -> dict[str, ModelFamily]:
         if not space:
@@ -191,22 +211,38 @@ class SearchOptions(MetricOption):
             raise ValueError(f"family names must be lower_snake_case: {', '.join(bad)}")
         return space
 
-    def families(self) -> dict[str, ModelFamily]:
-        """The families to search, or with ``no_hp_tuning`` the one configured model, unsearched."""
+    def families(self, task: str = CLASSIFICATION) -> dict[str, ModelFamily]:
+        """The families to search for ``task`` (``search_space``, or ``regression_search_space`` for a
+        regression), or with ``no_hp_tuning`` the task's one configured model, unsearched."""
+        regression = str(task) == REGRESSION
         if self.no_hp_tuning:
-            return {CONFIGURED_MODEL: self.no_hp_tuning_model.model_copy(update={"search": {}})}
-        return dict(self.search_space)
+            model = self.regression_no_hp_tuning_model if regression else self.no_hp_tuning_model
+            return {CONFIGURED_MODEL: model.model_copy(update={"search": {}})}
+        return dict(self.regression_search_space if regression else self.search_space)
+
+    @staticmethod
+    def space_setting(task: str) -> str:
+        """The setting that holds ``task``'s search space (named in errors)."""
+        return "regression_search_space" if str(task) == REGRESSION else "search_space"
 
 
 class GateOptions(MetricOption):
-    """The quality gates: beat the majority-class baseline (always on), optional absolute floors."""
+    """The quality gates: beat the baseline (the majority class, or the mean for a regression; always
+    on), optional absolute floors, and for a regression optional error limits."""
+
+    def error_limits(self) -> dict[str, tuple[str, float]]:
+        """The regression limits set: metric name -> (flag, limit)."""
+        limits = {"rmse": ("--max-rmse", self.max_rmse), "mae": ("--max-mae", self.max_mae),
+                  "mape": ("--max-mape", self.max_mape), "r2": ("--min-r2", self.min_r2)}
+        return {name: (flag, value) for name, (flag, value) in limits.items() if value is not None}
 
     help_group = GATES_GROUP
 
     baseline_margin: float = option(
         0.05,
-        "Share of the way from the majority-class baseline's holdout score to a perfect score that the new "
-        "model must go beyond to be promoted.",
+        "Share of the way from the baseline's holdout score to a perfect score that the new model must go "
+        "beyond to be promoted; the baseline predicts the majority class, or for a regression the train mean "
+        "(0.05: an error at least 5 percent below the mean's).",
         metavar="SHARE",
         ge=0,
         lt=1,
@@ -226,6 +262,35 @@ class GateOptions(MetricOption):
         default_text="none (off)",
         validation_alias=AliasChoices("min_test_score", "min_test_accuracy"),
         ge=0,
+    )
+    max_rmse: float | None = option(
+        None,
+        "Regression only: do not promote when the holdout root mean squared error is above this.",
+        metavar="ERROR",
+        default_text="none (off)",
+        ge=0,
+    )
+    max_mae: float | None = option(
+        None,
+        "Regression only: do not promote when the holdout mean absolute error is above this.",
+        metavar="ERROR",
+        default_text="none (off)",
+        ge=0,
+    )
+    max_mape: float | None = option(
+        None,
+        "Regression only: do not promote when the holdout mean absolute percentage error (a fraction: 0.1 is "
+        "10 percent) is above this.",
+        metavar="FRACTION",
+        default_text="none (off)",
+        ge=0,
+    )
+    min_r2: float | None = option(
+        None,
+        "Regression only: do not promote when the holdout R2 is below this.",
+        metavar="R2",
+        default_text="none (off)",
+        le=1,
     )
     fail_on_quality_gates: bool = option(
         False,
@@ -263,7 +328,7 @@ class TrainingSettings(
     SplitOptions,
     DataOptions,
 ):
-    """Train a classifier on ZenML, evaluate it and promote it to a stage of the Model Control Plane."""
+    """Train a classifier or a regressor on ZenML, evaluate it and promote it to a stage of the Model Control Plane."""
 
     cli_examples = EXAMPLES
     cli_version = __version__
