@@ -308,11 +308,22 @@ CASES: dict[str, Case] = {
     ),
     "train: all rows identical": Case(
         "e2e-train", lambda d: train_on(write_csv(d / "d.csv", pd.concat([customers(1)] * 60))),
-        2, "all 60 rows are identical; a classifier needs rows that differ", upfront=True,
+        2, "all 60 rows are identical; a model needs rows that differ", upfront=True,
     ),
-    "train: a target holding measures": Case(
-        "e2e-train", lambda d: train_on(write_csv(d / "d.csv", customers(60).assign(churned=np.linspace(0, 1, 60)))),
-        2, "which is not a class label", upfront=True,
+    "train: --task classification for a target holding measures": Case(
+        "e2e-train",
+        lambda d: train_on(
+            write_csv(d / "d.csv", customers(60).assign(churned=np.linspace(0, 1, 60))), "--task", "classification"
+        ),
+        2, "which is not a class label: --task classification needs labels", upfront=True,
+    ),
+    "train: --task regression for a target of text": Case(
+        "e2e-train", lambda d: train_on(write_csv(d / "d.csv", customers(60)), "--task", "regression"),
+        2, "holds values that are not numbers", upfront=True,
+    ),
+    "train: a constant numeric target": Case(
+        "e2e-train", lambda d: train_on(write_csv(d / "d.csv", customers(60).assign(churned=2.5))),
+        2, "target column 'churned' has one value (2.5) in every row; there is nothing to predict", upfront=True,
     ),
     "train: a list column as the target": Case(
         "e2e-train",

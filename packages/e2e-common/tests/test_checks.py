@@ -209,7 +209,9 @@ def test_a_target_holding_lists_or_mixed_kinds_or_measures_is_refused():
     with pytest.raises(DataError, match=r"target column 'y' mixes numbers \(e.g. 1\) and text \(e.g. 'a'\)"):
         check_table(pd.DataFrame({"x": [1, 2, 3], "y": pd.Series([1, "a", 1], dtype=object)}), "y")
     with pytest.raises(DataError, match="target column 'y' holds 0.5, which is not a class label"):
-        check_table(pd.DataFrame({"x": [1, 2, 3], "y": [0.5, 1.0, 0.0]}), "y")
+        check_table(pd.DataFrame({"x": [1, 2, 3], "y": [0.5, 1.0, 0.0]}), "y", task="classification")
+    # Without --task classification, measures are a regression's target.
+    assert check_table(pd.DataFrame({"x": [1, 2, 3], "y": [0.5, 1.0, 0.0]}), "y").frame["y"].tolist() == [0.5, 1.0, 0.0]
 
 
 def test_a_target_of_numbers_as_objects_gets_a_numeric_dtype_and_whole_floats_pass():

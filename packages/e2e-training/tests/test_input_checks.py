@@ -37,7 +37,7 @@ def test_infinities_are_missing_values_with_a_warning_naming_column_and_count(tm
     data = customers()
     data.loc[[3, 5, 7], "usage"] = [math.inf, -math.inf, math.inf]
     data.to_csv(path, index=False)
-    frame = check_input(settings_for(path))
+    frame, _ = check_input(settings_for(path))
     assert frame["usage"].isna().sum() == 3 and not np.isinf(frame["usage"].dropna()).any()
     assert "warning: column 'usage' holds 3 infinite value(s) (inf or -inf), read as missing values" in (
         capsys.readouterr().out.splitlines()
@@ -72,7 +72,7 @@ def test_list_struct_and_binary_columns_are_left_out_with_a_warning_and_recorded
     customers(
         tags=[[i % 3, 1] for i in range(ROWS)], meta=[{"k": i} for i in range(ROWS)], raw=[b"x%d" % i for i in range(ROWS)]
     ).to_parquet(path)
-    frame = check_input(settings_for(path))
+    frame, _ = check_input(settings_for(path))
     out = capsys.readouterr().out
     for name in ("tags", "meta", "raw"):
         assert f"warning: column '{name}' is not a feature: not scalar (it holds " in out
@@ -97,7 +97,7 @@ def test_free_text_is_left_out_with_a_warning(tmp_path):
 def test_all_rows_identical_is_said_as_such(tmp_path):
     path = tmp_path / "same.csv"
     pd.DataFrame({"a": [1.0] * 50, "b": ["x"] * 50, "y": [1] * 50}).to_csv(path, index=False)
-    with pytest.raises(DataError, match="^all 50 rows are identical; a classifier needs rows that differ$"):
+    with pytest.raises(DataError, match="^all 50 rows are identical; a model needs rows that differ$"):
         check_input(settings_for(path))
 
 
@@ -108,11 +108,12 @@ def test_few_distinct_rows_on_one_side_of_the_split_are_named_as_the_cause(tmp_p
         check_input(settings_for(path))
 
 
-def test_a_target_with_measures_is_refused(tmp_path):
+def test_a_target_with_measures_is_refused_as_classes_and_read_as_a_regression_otherwise(tmp_path):
     path = tmp_path / "measure.csv"
     customers(y=np.linspace(0, 1, ROWS)).to_csv(path, index=False)
-    with pytest.raises(DataError, match="target column 'y' holds .*, which is not a class label"):
-        check_input(settings_for(path))
+    with pytest.raises(DataError, match="target column 'y' holds .*, which is not a class label: --task classification"):
+        check_input(settings_for(path, "--task", "classification"))
+    assert check_input(settings_for(path))[1].is_regression
 
 
 def test_a_target_spelled_with_spaces_is_pointed_at(tmp_path):
@@ -217,3 +218,64 @@ def test_a_class_named_in_a_message_is_a_plain_value():
     with pytest.raises(DataError) as raised:
         cv_splitter(pd.Series(np.array([0] * 10 + [1], dtype=np.int64)), 5, 0)
     assert str(raised.value).startswith("class 1 has only 1 row") and "np." not in str(raised.value)
+
+
+def prices(rows: int = ROWS) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    size = rng.uniform(1, 10, size=rows)
+    return pd.DataFrame({"size": size, "plan": rng.choice(["a", "b"], size=rows), "y": 100 + 20 * size + rng.normal(size=rows)})
+
+
+def test_a_regression_gets_rmse_unless_a_metric_is_given(tmp_path):
+    from e2e_training.cli import settings_for_task
+
+    path = tmp_path / "prices.csv"
+    prices().to_csv(path, index=False)
+    settings = settings_for(path)
+    _, rules = check_input(settings)
+    assert rules.is_regression and "fractions" in rules.task_reason
+    assert settings_for_task(settings, rules).metric == "rmse"
+    assert settings_for_task(settings_for(path, "--metric", "mae"), rules).metric == "mae"
+    _, classified = check_input(settings_for(tmp_path / "prices.csv", "--drop-columns", "size", "--target", "plan"))
+    assert not classified.is_regression and settings_for_task(settings, classified).metric == "accuracy"
+
+
+@pytest.mark.parametrize(
+    ("data", "args", "message"),
+    [
+        ("prices", ["--metric", "accuracy"], "--metric accuracy scores a classification, and this target is a regression"),
+        ("customers", ["--metric", "rmse"], "--metric rmse scores a regression, and this target is a classification"),
+        ("customers", ["--max-rmse", "3", "--min-r2", "0.5"], "--max-rmse, --min-r2 only apply to a regression"),
+        ("zeros", ["--metric", "mape"], "mape divides by the target, and 3 rows have a target of 0"),
+        ("zeros", ["--max-mape", "0.2"], "mape divides by the target"),
+        ("customers", ["--task", "regression", "--target", "plan"], "holds values that are not numbers (e.g. 'basic')"),
+    ],
+)
+def test_settings_that_do_not_fit_the_task_are_usage_errors_before_the_run(tmp_path, data, args, message):
+    path = tmp_path / f"{data}.csv"
+    frame = customers() if data == "customers" else prices()
+    if data == "zeros":
+        frame.loc[[1, 2, 3], "y"] = 0.0
+    frame.to_csv(path, index=False)
+    with pytest.raises((UsageError, DataError)) as raised:
+        check_input(settings_for(path, *args))
+    assert message in str(raised.value)
+
+
+def test_rows_without_a_target_are_counted_in_a_warning_and_left_out(tmp_path, capsys):
+    path = tmp_path / "some_unlabelled.csv"
+    frame = prices()
+    frame.loc[[0, 5, 9, 11], "y"] = np.nan
+    frame.to_csv(path, index=False)
+    _, rules = check_input(settings_for(path))
+    assert rules.is_regression
+    assert f"warning: 4 of {ROWS} rows have no value in the target column 'y'; they are left out" in capsys.readouterr().out
+
+
+def test_few_whole_numbers_stay_classes_unless_task_regression(tmp_path):
+    path = tmp_path / "ratings.csv"
+    customers().assign(y=lambda f: (f["usage"].rank(pct=True) * 4).round().astype(int) + 1).to_csv(path, index=False)
+    _, rules = check_input(settings_for(path))
+    assert not rules.is_regression and rules.classes == [1, 2, 3, 4, 5]
+    _, forced = check_input(settings_for(path, "--task", "regression"))
+    assert forced.is_regression and forced.task_reason == "--task regression"

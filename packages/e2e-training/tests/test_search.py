@@ -234,3 +234,67 @@ def test_candidates_go_cheapest_first():
     assert draw_candidates({}, 10, 0) == [{}]
     drawn = draw_candidates({"criterion": ["gini", "entropy"]}, 10, 0)
     assert drawn[0] == {} and len(drawn) == 3
+
+
+@pytest.fixture(scope="module")
+def priced():
+    """A regression table: a price that follows a categorical (with missing values) and a number."""
+    rng = np.random.default_rng(2)
+    n = 400
+    colour = rng.choice(["red", "green", "blue", None], size=n)
+    size = rng.uniform(0, 10, size=n)
+    rows = pd.DataFrame({"colour": colour, "size": size})
+    rows["price"] = 20 * size + np.where(colour == "red", 50.0, 0.0) + rng.normal(scale=2.0, size=n)
+    rules = DataContract.from_frame(rows, "price")
+    return rows[rules.feature_names], rows["price"], build_preprocess_pipeline(rules), rules
+
+
+def regression_options(**values) -> SearchOptions:
+    return options(**{"metric": "rmse", **values})
+
+
+def test_a_regression_searches_its_own_families_in_the_same_machinery(priced):
+    from sklearn.base import is_regressor
+
+    from e2e_common.preprocessing import NativeCategoriesRegressor
+
+    features, target, preprocess, rules = priced
+    assert rules.is_regression
+    categorical = rules.columns_of_kind(FeatureKind.CATEGORICAL)
+    families = regression_options().families("regression")
+    assert set(families) == {"hist_gradient_boosting", "random_forest", "ridge"}
+    scores = {}
+    for name, family in families.items():
+        candidate = search_family(
+            name, family, features, target, preprocess, regression_options(n_iter=3), categorical, task="regression"
+        )
+        assert is_regressor(candidate.estimator) and candidate.score.metric == "rmse"
+        scores[name] = candidate.score.cv_score
+    hgb = search_family(
+        "hgb", families["hist_gradient_boosting"], features, target, preprocess, regression_options(), categorical,
+        task="regression",
+    )
+    assert isinstance(hgb.estimator, NativeCategoriesRegressor)
+    # RMSE is positive and lower is better; the noise is 2, the target's spread about 60.
+    assert all(0 < score < 15 for score in scores.values()), scores
+    assert select_best([CandidateScore(n, s, metric="rmse") for n, s in scores.items()]) == min(
+        range(len(scores)), key=lambda i: list(scores.values())[i]
+    )
+
+
+def test_a_classifier_in_the_regression_space_names_the_setting(priced):
+    features, target, preprocess, rules = priced
+    space = {"trees": ModelFamily(estimator="sklearn.ensemble.RandomForestClassifier")}
+    with pytest.raises(UsageError, match=r"is not a regressor \(setting 'regression_search_space'\)"):
+        check_search(regression_options(regression_search_space=space), target, task="regression")
+    # A classification's space is not looked at for a regression, nor the reverse.
+    check_search(regression_options(search_space=space), target, task="regression")
+
+
+def test_regression_folds_are_plain_folds_and_never_refuse_a_rare_value():
+    target = pd.Series([1.5, 2.5, 3.5, 4.5, 100.0, 6.5])
+    splitter = cv_splitter(target, 5, 0, "regression")
+    assert splitter.get_n_splits() == 5 and type(splitter).__name__ == "KFold"
+    assert cv_splitter(target.head(3), 5, 0, "regression").get_n_splits() == 3
+    with pytest.raises(DataError, match="the train split has 1 row"):
+        cv_splitter(target.head(1), 5, 0, "regression")

@@ -63,11 +63,14 @@ class CheckedTable:
         return infinity_warnings(self.infinite)
 
 
-def check_table(frame: pd.DataFrame, target: str | None = None, skip: Iterable[str] = ()) -> CheckedTable:
+def check_table(
+    frame: pd.DataFrame, target: str | None = None, skip: Iterable[str] = (), task: str | None = None
+) -> CheckedTable:
     """Check a table before training on it; DataError for what cannot be used, else the table to use.
 
     ``skip``: columns that are left out anyway (``--drop-columns``), whose values are not looked at.
-    The target's values are checked too: no unsupported cell, one kind of label, infinities missing.
+    The target's values are checked too: no unsupported cell, one kind of value, infinities missing,
+    and with ``task`` ``classification`` (``--task``) only class labels (no fractions).
     """
     check_column_names(list(frame.columns))
     frame = frame.set_axis([str(name) for name in frame.columns], axis=1)
@@ -88,7 +91,9 @@ def check_table(frame: pd.DataFrame, target: str | None = None, skip: Iterable[s
         if pd.api.types.infer_dtype(column, skipna=True) == "decimal":
             column = columns[name] = pd.to_numeric(column).astype("float64")
         if name == target:
-            columns[name] = column = labels_of_one_kind(column, name)
+            columns[name] = column = labels_of_one_kind(column, name, task)
+            if is_number_column(column):
+                check_magnitude(column, name)
         elif is_number_column(column):
             check_magnitude(column, name)
         else:
@@ -200,11 +205,12 @@ def _short(value: Any) -> str:
 LABEL_KINDS = (("booleans", (bool, np.bool_)), ("numbers", (int, float, np.number)), ("text", (str,)))
 
 
-def labels_of_one_kind(column: pd.Series, name: str) -> pd.Series:
-    """The target's labels, when they are of one kind (numbers, text or booleans); DataError otherwise.
+def labels_of_one_kind(column: pd.Series, name: str, task: str | None = None) -> pd.Series:
+    """The target's values, when they are of one kind (numbers, text or booleans); DataError otherwise.
 
     An object column holding only numbers (or only booleans) gets its numeric (boolean) dtype, as
-    scikit-learn expects of labels; numbers must be whole (a classifier's labels are not measures).
+    scikit-learn expects of targets. With ``task`` ``classification`` numbers must be whole (a
+    classifier's labels are not measures); otherwise fractions make the target a regression's.
     """
     found: dict[str, Any] = {}
     for value in column.dropna() if column.dtype == object else ():
@@ -218,14 +224,14 @@ def labels_of_one_kind(column: pd.Series, name: str) -> pd.Series:
         shown = " and ".join(f"{word} (e.g. {_plain(value)!r})" for word, value in found.items())
         raise DataError(f"target column {shown_name(name)} mixes {shown}; make its labels one kind")
     column = column.infer_objects() if found and "text" not in found else column
-    if is_number_column(column) and pd.api.types.is_float_dtype(column):
+    if task == "classification" and is_number_column(column) and pd.api.types.is_float_dtype(column):
         values = column.to_numpy(dtype="float64", na_value=np.nan)
         finite = values[np.isfinite(values)]
         odd = finite[(finite != np.round(finite)) | (np.abs(finite) >= LARGEST_WHOLE_LABEL)]
         if odd.size:
             raise DataError(
-                f"target column {shown_name(name)} holds {odd[0]:g}, which is not a class label: e2e-train trains "
-                "classifiers, whose labels are text or whole numbers; pass a column of classes with --target"
+                f"target column {shown_name(name)} holds {odd[0]:g}, which is not a class label: --task classification "
+                "needs labels that are text or whole numbers; leave --task out to predict the numbers (a regression)"
             )
     return column
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from e2e_common.contract import MODEL_DESCRIPTION
-from e2e_common.errors import QualityGateError, find_e2e_error, run_cli
+from e2e_common.errors import QualityGateError, UsageError, find_e2e_error, run_cli
 from e2e_training.names import METADATA_METRICS, METADATA_PROMOTION, METADATA_SELECTION, TRAINING_PIPELINE
 from e2e_training.settings import (
     DataOptions,
@@ -28,6 +28,7 @@ from e2e_training.settings import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from e2e_common.schemas import DataContract
     from e2e_common.stack import StackInfo
 
 PROGRAM = "e2e-train"
@@ -59,11 +60,12 @@ def train(argv: Sequence[str], on_settings: Any = None) -> int:
     from e2e_training.data import check_file
 
     check_file(DataOptions.of(settings))
-    frame = check_input(settings)
+    frame, rules = check_input(settings)
+    settings = settings_for_task(settings, rules)
     if not settings.debug:
         leave_stderr_to_errors()
     try:
-        return train_checked(settings, frame)
+        return train_checked(settings, frame, rules)
     finally:
         from e2e_training.search import stop_search_workers
 
@@ -71,7 +73,7 @@ def train(argv: Sequence[str], on_settings: Any = None) -> int:
         release_zenml_log_store()
 
 
-def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
+def train_checked(settings: TrainingSettings, frame: pd.DataFrame, rules: DataContract) -> int:
     """Run the pipeline on input that passed the checks; print the outcome."""
     from e2e_common.servers import check_tracking_server
     from e2e_common.stack import ensure_embedded_stack
@@ -85,11 +87,11 @@ def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
 
         # An orchestrator that runs steps elsewhere reads a local --data file from the artifact store.
         settings = settings.model_copy(update={"data": input_for_steps(settings.data, settings.max_upload_bytes, print)})
-    check_promotion_target(settings, frame)
+    check_promotion_target(settings, rules)
     run_name = f"{TRAINING_PIPELINE}-{datetime.now():%Y_%m_%d-%H_%M_%S_%f}"
     print(f"Training model '{settings.model_name}' on stack '{stack.name}': run {run_name}", flush=True)
     try:
-        run_training(settings, stack, frame, run_name)
+        run_training(settings, stack, frame, run_name, rules.task.value)
     except BaseException as exc:
         discard_failed_version(settings.model_name, run_name, exc)
         raise
@@ -97,44 +99,83 @@ def train_checked(settings: TrainingSettings, frame: pd.DataFrame) -> int:
     return 0
 
 
-def check_input(settings: TrainingSettings) -> pd.DataFrame:
-    """Read and check the data and the search space before anything is run; the data read.
+def check_input(settings: TrainingSettings) -> tuple[pd.DataFrame, DataContract]:
+    """Read and check the data, the task's settings and the search space before anything is run; the
+    data read and its data contract (whose task the run trains for).
 
-    Prints a ``warning:`` line per column left out of the features or encoded with a bound.
+    Prints a ``warning:`` line per column left out of the features or encoded with a bound, and for
+    rows left out because their target is missing.
     """
     from e2e_training import data, screening, search, split
 
     options = DataOptions.of(settings)
     checked = data.load_training_table(options)
     frame = checked.frame
-    rules = data.derive_contract(frame, options.target, options.drop_columns)
+    rules = data.derive_contract(frame, options.target, options.drop_columns, options.task)
+    check_task_settings(settings, rules, frame)
     warnings = [*checked.warnings(), *screening.data_warnings(frame, rules, PreprocessingOptions.of(settings).max_categories)]
+    unlabelled = split.rows_without_target(frame, rules.target)
+    if unlabelled:
+        warnings.append(f"{unlabelled} of {len(frame)} rows have no value in the target column '{rules.target}'; they are left out")
     for line in warnings:
         print(f"warning: {line}", flush=True)
     train_rows, _ = split.prepare_splits(frame, rules, SplitOptions.of(settings))
     search.check_search(
-        SearchOptions.of(settings), train_rows[rules.target], folds_configured="cv_folds" in settings.model_fields_set
+        SearchOptions.of(settings),
+        train_rows[rules.target],
+        folds_configured="cv_folds" in settings.model_fields_set,
+        task=rules.task.value,
     )
-    return frame
+    return frame, rules
 
 
-def check_promotion_target(settings: TrainingSettings, frame: pd.DataFrame) -> None:
-    """Exit 2 before the pipeline starts when the version at the target stage was trained on data
-    with another data contract (target, classes or feature columns) and would be compared with."""
+def check_task_settings(settings: TrainingSettings, rules: DataContract, frame: pd.DataFrame) -> None:
+    """UsageError (exit 2) for settings that do not fit the data's task: a metric of the other task, an
+    error limit (``--max-rmse``...) for a classification, ``mape`` for a target that holds 0."""
+    from e2e_training import metrics
+
+    task = rules.task.value
+    if "metric" in settings.model_fields_set:
+        mismatch = metrics.task_mismatch(settings.metric, task)
+        if mismatch is not None:
+            raise UsageError(f"{mismatch} ({rules.task_reason}; --task sets it)")
+    limits = GateOptions.of(settings).error_limits()
+    if limits and not rules.is_regression:
+        flags = ", ".join(flag for flag, _ in limits.values())
+        raise UsageError(f"{flags} only apply to a regression, and this target is a classification ({rules.task_reason})")
+    uses_mape = settings.metric == "mape" and "metric" in settings.model_fields_set
+    if rules.is_regression and (uses_mape or "mape" in limits):
+        zeros = int((frame[rules.target] == 0).sum())
+        if zeros:
+            raise UsageError(
+                f"mape divides by the target, and {zeros} rows have a target of 0; use --metric rmse or mae "
+                "(or --max-rmse, --max-mae)"
+            )
+
+
+def settings_for_task(settings: TrainingSettings, rules: DataContract) -> TrainingSettings:
+    """The settings with the task's default metric when --metric was not given (rmse for a regression)."""
+    from e2e_training import metrics
+
+    if "metric" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"metric": metrics.default_metric(rules.task.value)})
+
+
+def check_promotion_target(settings: TrainingSettings, rules: DataContract) -> None:
+    """Exit 2 before the pipeline starts when the version at the target stage is of another task (a
+    regressor never replaces a classifier, nor the reverse), or, unless ``--promotion latest``, was
+    trained on data with another data contract (target, classes or feature columns)."""
     from e2e_common.registry import version_at_stage_or_none
-    from e2e_training import data, promote
+    from e2e_training import promote
 
     options = PromotionOptions.of(settings)
-    if options.promotion == promote.LATEST:
-        return
     current = version_at_stage_or_none(settings.model_name, options.target_env)
     if current is not None:
-        data_options = DataOptions.of(settings)
-        new = data.derive_contract(frame, data_options.target, data_options.drop_columns)
-        promote.check_comparable(settings.model_name, options, new, current)
+        promote.check_comparable(settings.model_name, options, rules, current)
 
 
-def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFrame, run_name: str) -> None:
+def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFrame, run_name: str, task: str) -> None:
     """Configure the pipeline for this stack and these settings; run it once."""
     from zenml import Model
 
@@ -153,7 +194,7 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
         settings={DOCKER_SETTINGS_KEY: docker_settings(TRAINING_DISTRIBUTION, extras)} if extras else None,
     )
     search = SearchOptions.of(settings)
-    with StepProgress(run_name, total=STEPS_BESIDES_SEARCH + len(search.families()) + settings.notify_on_success):
+    with StepProgress(run_name, total=STEPS_BESIDES_SEARCH + len(search.families(task)) + settings.notify_on_success):
         configured(
             data_options=DataOptions.of(settings),
             data_fingerprint=frame_fingerprint(frame),
@@ -164,6 +205,7 @@ def run_training(settings: TrainingSettings, stack: StackInfo, frame: pd.DataFra
             promotion=PromotionOptions.of(settings),
             notify_on_failure=settings.notify_on_failure,
             notify_on_success=settings.notify_on_success,
+            task=task,
         )
 
 

@@ -1,4 +1,4 @@
-"""Reading the training data and checking that a classifier can be trained on it.
+"""Reading the training data and checking that a model (classifier or regressor) can be trained on it.
 
 pandas is imported where rows are read, so ``check_file`` runs before any heavy import.
 """
@@ -34,7 +34,7 @@ def load_training_table(options: DataOptions) -> CheckedTable:
 
     frame = read_training_data(options.data)
     check_columns(list(frame.columns), options.target, options.drop_columns)
-    checked = check_table(frame, options.target, skip=options.drop_columns)
+    checked = check_table(frame, options.target, skip=options.drop_columns, task=options.task)
     check_rows_differ(checked.frame, [*options.drop_columns, *checked.unsupported])
     return checked
 
@@ -45,7 +45,7 @@ def check_rows_differ(frame: pd.DataFrame, ignored: Sequence[str] = ()) -> None:
         return
     compared = frame.drop(columns=[name for name in ignored if name in frame.columns])
     if compared.shape[1] and compared.duplicated(keep="first").iloc[1:].all():
-        raise DataError(f"all {len(frame)} rows are identical; a classifier needs rows that differ")
+        raise DataError(f"all {len(frame)} rows are identical; a model needs rows that differ")
 
 
 def check_columns(columns: Sequence[str], target: str, drop_columns: Sequence[str] = ()) -> None:
@@ -82,16 +82,19 @@ def check_file(options: DataOptions) -> None:
         check_columns(read_header(options.data), options.target, options.drop_columns)
 
 
-def derive_contract(frame: pd.DataFrame, target: str, drop_columns: Sequence[str] = ()) -> DataContract:
+def derive_contract(
+    frame: pd.DataFrame, target: str, drop_columns: Sequence[str] = (), task: str | None = None
+) -> DataContract:
     """The data contract of the columns kept, identifiers, constant and all-missing columns recorded as
-    excluded (``e2e_training.screening``); DataError when no classifier can be trained on them."""
+    excluded (``e2e_training.screening``), its task read from the target unless ``task`` (``--task``)
+    says; DataError when no model can be trained on them."""
     from e2e_common.schemas import DataContract
     from e2e_training.screening import screen_columns
 
     check_columns(list(frame.columns), target, drop_columns)
     kept = frame.drop(columns=list(drop_columns))
     excluded = {item.column: item.reason for item in screen_columns(kept, target)}
-    return DataContract.from_frame(kept, target, excluded_columns=excluded)
+    return DataContract.from_frame(kept, target, excluded_columns=excluded, task=task)
 
 
 def load_checked(options: DataOptions, expected_fingerprint: str) -> tuple[pd.DataFrame, DataContract]:
@@ -101,4 +104,4 @@ def load_checked(options: DataOptions, expected_fingerprint: str) -> tuple[pd.Da
     frame = load_training_table(options).frame
     if frame_fingerprint(frame) != expected_fingerprint:
         raise DataError(f"{options.data}: the file changed after it was checked; run again")
-    return frame, derive_contract(frame, options.target, options.drop_columns)
+    return frame, derive_contract(frame, options.target, options.drop_columns, options.task)

@@ -50,8 +50,10 @@ def training_pipeline(
     promotion: PromotionOptions,
     notify_on_failure: bool,
     notify_on_success: bool,
+    task: str = "classification",
 ) -> None:
-    """Load, split, preprocess, search each model family, select, train, evaluate, promote, notify."""
+    """Load, split, preprocess, search each model family of the ``task`` (the data contract's, which the
+    CLI reads before the run), select, train, evaluate, promote, notify."""
     training_data, feature_schema = load_data(data_options, data_fingerprint)
     train_split, holdout_split = split_data(training_data, feature_schema, split_options)
     dataset_trn, dataset_tst, preprocess_pipeline, _ = preprocess_data(
@@ -67,7 +69,7 @@ def training_pipeline(
             search_options,
             id=search_step_id(family_name, bool(family.search)),
         )
-        for family_name, family in search_options.families().items()
+        for family_name, family in search_options.families(task).items()
     ]
     selected = select_model(candidates)
     model = train_model(dataset_trn, selected, preprocess_pipeline, train_split, feature_schema)

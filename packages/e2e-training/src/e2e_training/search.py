@@ -14,16 +14,16 @@ import joblib
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import ParameterSampler, StratifiedKFold
+from sklearn.model_selection import KFold, ParameterSampler, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import resample
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from e2e_common.errors import DataError, UsageError
-from e2e_common.preprocessing import NativeCategoriesClassifier
+from e2e_common.preprocessing import NativeCategories, NativeCategoriesClassifier, NativeCategoriesRegressor
 from e2e_common.schemas import plain_value
 from e2e_training import metrics
 from e2e_training.names import (
@@ -34,7 +34,7 @@ from e2e_training.names import (
     METADATA_MODEL_FAMILY,
     METADATA_SEARCH,
 )
-from e2e_training.settings import ModelFamily, Range, SearchOptions
+from e2e_training.settings import CLASSIFICATION, REGRESSION, ModelFamily, Range, SearchOptions
 
 MODEL_STEP = "model"
 PREPROCESS_STEP = "preprocess"
@@ -81,26 +81,33 @@ class CandidateScore:
 
 @dataclass(frozen=True)
 class Candidate:
-    """The best unfitted classifier of a family and its score."""
+    """The best unfitted model (classifier or regressor) of a family and its score."""
 
-    estimator: ClassifierMixin
+    estimator: BaseEstimator
     score: CandidateScore
 
 
-def estimator_class(family: ModelFamily, family_name: str) -> type:
-    """The classifier class named by ``family``; UsageError naming the setting when it is none."""
+# What each task's families must be, and the words for it.
+ESTIMATOR_BASES = {CLASSIFICATION: (ClassifierMixin, "classifier"), REGRESSION: (RegressorMixin, "regressor")}
+
+
+def estimator_class(family: ModelFamily, family_name: str, task: str = CLASSIFICATION) -> type:
+    """The classifier (regressor, for a regression) class named by ``family``; UsageError naming the
+    setting when it is none."""
+    base, kind = ESTIMATOR_BASES[str(task)]
+    setting = SearchOptions.space_setting(task)
     module_name, _, class_name = family.estimator.rpartition(".")
     try:
         found = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise UsageError(
             f"estimator '{family.estimator}' of model family '{family_name}' cannot be imported "
-            "(setting 'search_space'); name a scikit-learn classifier class"
+            f"(setting '{setting}'); name a scikit-learn {kind} class"
         ) from exc
-    if not isinstance(found, type) or not issubclass(found, ClassifierMixin):
+    if not isinstance(found, type) or not issubclass(found, base):
         raise UsageError(
-            f"estimator '{family.estimator}' of model family '{family_name}' is not a classifier "
-            "(setting 'search_space')"
+            f"estimator '{family.estimator}' of model family '{family_name}' is not a {kind} "
+            f"(setting '{setting}')"
         )
     return found
 
@@ -111,58 +118,72 @@ def build_estimator(
     random_state: int,
     categorical: Sequence[str] = (),
     other_features: Sequence[str] = (),
-) -> ClassifierMixin:
-    """An unfitted classifier with the family's fixed parameters (and ``random_state`` if it has one).
+    task: str = CLASSIFICATION,
+) -> BaseEstimator:
+    """An unfitted classifier (regressor, for a regression) with the family's fixed parameters (and
+    ``random_state`` if it has one).
 
-    A classifier with native categorical support (``categorical_features``), given the names of the
+    A model with native categorical support (``categorical_features``), given the names of the
     categorical features, is wrapped so that it sees each as one column of category codes instead of
-    the preprocessing's one-hot columns (``NativeCategoriesClassifier``); its search parameters are
-    then those of ``estimator``, see ``parameter_prefix``.
+    the preprocessing's one-hot columns (``NativeCategoriesClassifier``, ``NativeCategoriesRegressor``);
+    its search parameters are then those of ``estimator``, see ``parameter_prefix``.
     """
-    cls = estimator_class(family, family_name)
+    cls = estimator_class(family, family_name, task)
     known = set(cls().get_params())
     unknown = sorted((set(family.params) | set(family.search)) - known)
     if unknown:
         raise UsageError(
             f"model family '{family_name}': {cls.__name__} has no parameter {', '.join(unknown)} "
-            "(setting 'search_space')"
+            f"(setting '{SearchOptions.space_setting(task)}')"
         )
     params = dict(family.params)
     if "random_state" in known:
         params.setdefault("random_state", random_state)
     if categorical and "categorical_features" in known:
         params.setdefault("categorical_features", "from_dtype")
-        return NativeCategoriesClassifier(cls(**params), tuple(categorical), tuple(other_features))
+        wrapper = NativeCategoriesRegressor if str(task) == REGRESSION else NativeCategoriesClassifier
+        return wrapper(cls(**params), tuple(categorical), tuple(other_features))
     return cls(**params)
 
 
-def parameter_prefix(estimator: ClassifierMixin) -> str:
-    """The prefix of the classifier's own parameters within ``estimator``."""
-    return "estimator__" if isinstance(estimator, NativeCategoriesClassifier) else ""
+def parameter_prefix(estimator: BaseEstimator) -> str:
+    """The prefix of the model's own parameters within ``estimator``."""
+    return "estimator__" if isinstance(estimator, NativeCategories) else ""
 
 
-def classifier_params(estimator: ClassifierMixin, params: dict[str, Any]) -> ClassifierMixin:
-    """A copy of ``estimator`` with the classifier's ``params`` set (wrapped or not)."""
+def classifier_params(estimator: BaseEstimator, params: dict[str, Any]) -> BaseEstimator:
+    """A copy of ``estimator`` with the model's ``params`` set (wrapped or not)."""
     prefix = parameter_prefix(estimator)
     return clone(estimator).set_params(**{f"{prefix}{name}": value for name, value in params.items()})
 
 
-def check_search(options: SearchOptions, target: pd.Series, folds_configured: bool = False) -> None:
-    """UsageError naming the setting when a family cannot be used (an estimator, a parameter or a value
-    it refuses); DataError when the train rows' classes are too small for cross-validation.
+def check_search(
+    options: SearchOptions, target: pd.Series, folds_configured: bool = False, task: str = CLASSIFICATION
+) -> None:
+    """UsageError naming the setting when a family of ``task`` cannot be used (an estimator, a parameter
+    or a value it refuses); DataError when the train rows are too few for cross-validation (for a
+    classification: the rows of its smallest class).
 
     ``folds_configured``: ``cv_folds`` was set by the user (config file or variable), so more folds
     than the smallest class has train rows is refused; the package default shrinks to fit.
     """
-    for name, family in options.families().items():
-        check_parameter_values(family, name, build_estimator(family, name, random_state=0))
+    for name, family in options.families(task).items():
+        check_parameter_values(family, name, build_estimator(family, name, random_state=0, task=task), task)
     if folds_configured:
-        check_folds(target, options.cv_folds)
-    cv_splitter(target, options.cv_folds, options.random_state)
+        check_folds(target, options.cv_folds, task)
+    cv_splitter(target, options.cv_folds, options.random_state, task)
 
 
-def check_folds(target: pd.Series, folds: int) -> None:
-    """DataError when ``folds`` exceeds the train rows of the smallest class (a fold needs one of each)."""
+def check_folds(target: pd.Series, folds: int, task: str = CLASSIFICATION) -> None:
+    """DataError when ``folds`` exceeds the train rows (of the smallest class, for a classification: a
+    fold needs one of each)."""
+    if str(task) == REGRESSION:
+        if folds > len(target):
+            raise DataError(
+                f"cv_folds {folds} is more than the {len(target)} train rows (setting 'cv_folds'); "
+                f"set cv_folds to at most {len(target)}"
+            )
+        return
     counts = target.value_counts()
     if counts.empty:
         return
@@ -175,7 +196,9 @@ def check_folds(target: pd.Series, folds: int) -> None:
         )
 
 
-def check_parameter_values(family: ModelFamily, family_name: str, estimator: ClassifierMixin) -> None:
+def check_parameter_values(
+    family: ModelFamily, family_name: str, estimator: BaseEstimator, task: str = CLASSIFICATION
+) -> None:
     """UsageError naming the family, the parameter and the value when the estimator refuses a fixed
     value, a choice or an end of a range (scikit-learn's own check of its parameters, first line only)."""
     if not hasattr(estimator, "_validate_params"):
@@ -196,7 +219,7 @@ def check_parameter_values(family: ModelFamily, family_name: str, estimator: Cla
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UsageError(
                 f"model family '{family_name}': {type(estimator).__name__} refuses {name} = {_shown(value)}: "
-                f"{reason} (setting 'search_space')"
+                f"{reason} (setting '{SearchOptions.space_setting(task)}')"
             ) from exc
 
 
@@ -218,8 +241,13 @@ def distribution(values: list[Any] | Range) -> Any:
     return stats.loguniform(low, high)
 
 
-def cv_splitter(y: pd.Series, folds: int, random_state: int) -> StratifiedKFold:
-    """Stratified folds; fewer than ``folds`` when the smallest class has fewer rows."""
+def cv_splitter(y: pd.Series, folds: int, random_state: int, task: str = CLASSIFICATION) -> StratifiedKFold | KFold:
+    """Stratified folds (shuffled folds, for a regression); fewer than ``folds`` when the smallest class
+    (the train split) has fewer rows."""
+    if str(task) == REGRESSION:
+        if len(y) < 2:
+            raise DataError(f"the train split has {len(y)} row; cross-validation needs at least 2")
+        return KFold(n_splits=min(folds, len(y)), shuffle=True, random_state=random_state)
     smallest = int(y.value_counts().min())
     if smallest < 2:
         rare = plain_value(y.value_counts().idxmin())
@@ -239,6 +267,7 @@ def search_family(
     options: SearchOptions,
     categorical: Sequence[str] = (),
     deadline: float | None = None,
+    task: str = CLASSIFICATION,
 ) -> Candidate:
     """The family's best hyperparameters by the cross-validated ``metric`` on these rows.
 
@@ -250,11 +279,11 @@ def search_family(
     joblib's ``parallel_backend``.
     """
     other_features = [str(column) for column in features.columns if column not in set(categorical)]
-    estimator = build_estimator(family, family_name, options.random_state, categorical, other_features)
+    estimator = build_estimator(family, family_name, options.random_state, categorical, other_features, task)
     pipeline = Pipeline([(PREPROCESS_STEP, clone(preprocess)), (MODEL_STEP, estimator)])
     distributions = {name: distribution(values) for name, values in family.search.items()}
     started = time.time()
-    outcome = halving_search(pipeline, distributions, features, target, options, deadline)
+    outcome = halving_search(pipeline, distributions, features, target, options, deadline, task)
     best = outcome.best
     if best is None:
         raise UsageError(
@@ -355,10 +384,13 @@ def stop_search_workers() -> None:
     stop(kill_workers=True)
 
 
-def first_round_rows(target: pd.Series, cv_folds: int) -> int:
+def first_round_rows(target: pd.Series, cv_folds: int, task: str = CLASSIFICATION) -> int:
     """The fewest rows a round may use: at least ``MIN_ROUND_ROWS`` and two per fold and class, and
     enough that a stratified sample keeps of the rarest class as many rows as the folds on all rows
-    need (one row of it per fold), so a rare class never makes a round's folds impossible."""
+    need (one row of it per fold), so a rare class never makes a round's folds impossible. A
+    regression's rounds need ``MIN_ROUND_ROWS`` and two rows per fold."""
+    if str(task) == REGRESSION:
+        return max(MIN_ROUND_ROWS, 2 * cv_folds)
     counts = target.value_counts()
     rarest = max(int(counts.min()), 1)
     folds = min(cv_folds, rarest)
@@ -382,11 +414,12 @@ def halving_search(
     target: pd.Series,
     options: SearchOptions,
     deadline: float | None = None,
+    task: str = CLASSIFICATION,
 ) -> HalvingOutcome:
     """Successive halving of ``options.n_iter`` candidates of ``pipeline``'s model step.
 
-    Round ``i`` cross-validates its candidates on a stratified sample of the train rows (the last
-    round on all of them) and keeps the best ``1 / halving_factor`` for the next. The first round
+    Round ``i`` cross-validates its candidates on a sample of the train rows, stratified by class for a
+    classification (the last round on all of them) and keeps the best ``1 / halving_factor`` for the next. The first round
     starts the cheapest candidates first (``cheapness``), later rounds the best of the round before.
     With ``deadline`` no fit starts after it, except the first candidate's, and a candidate is
     scored in a round only when all its folds ran.
@@ -395,7 +428,7 @@ def halving_search(
     outcome = HalvingOutcome(candidates)
     scorer = check_scoring(pipeline, scoring=metrics.metric(options.metric).scorer)
     prefix = f"{MODEL_STEP}__{parameter_prefix(pipeline.named_steps[MODEL_STEP])}"
-    smallest = first_round_rows(target, options.cv_folds)
+    smallest = first_round_rows(target, options.cv_folds, task)
     sizes = round_sizes(len(features), len(candidates), options.halving_factor, smallest)
     alive = sorted(range(len(candidates)), key=lambda i: (i != 0, cheapness(candidates[i])))
     for round_index, rows in enumerate(sizes):
@@ -404,7 +437,7 @@ def halving_search(
         if round_index and _past(deadline):
             outcome.stopped_by_budget = True
             break
-        x, y = _sample(features, target, rows, options.random_state + round_index)
+        x, y = _sample(features, target, rows, options.random_state + round_index, str(task) == CLASSIFICATION)
         outcome.rounds.append((len(x), len(alive)))
         # One thread per fit: the fits already run in parallel on every core, and estimators with their
         # own OpenMP threads (HistGradientBoosting) slow down many times over when oversubscribed.
@@ -414,7 +447,7 @@ def halving_search(
             # scikit-learn's Parallel and delayed carry the warning filters into worker processes.
             folds = Parallel(n_jobs=-1)(
                 delayed(_preprocessed_fold)(pipeline, x, y, fold)
-                for fold in cv_splitter(y, options.cv_folds, options.random_state).split(x, y)
+                for fold in cv_splitter(y, options.cv_folds, options.random_state, task).split(x, y)
             )
             tasks = [(i, fold) for i in alive for fold in folds]
             forced = {alive[0]} if round_index == 0 else set()
@@ -452,11 +485,15 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.time() >= deadline
 
 
-def _sample(features: pd.DataFrame, target: pd.Series, rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    """A stratified sample of ``rows`` rows (all rows when that is as many)."""
+def _sample(
+    features: pd.DataFrame, target: pd.Series, rows: int, seed: int, stratified: bool = True
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A sample of ``rows`` rows, stratified by class when ``stratified`` (all rows when that is as many)."""
     if rows >= len(features):
         return features, target
-    x, y = resample(features, target, n_samples=rows, replace=False, stratify=target, random_state=seed)
+    x, y = resample(
+        features, target, n_samples=rows, replace=False, stratify=target if stratified else None, random_state=seed
+    )
     return x, y
 
 
@@ -490,7 +527,7 @@ def _fit_and_score(
 
 def _candidate(
     family_name: str,
-    estimator: ClassifierMixin,
+    estimator: BaseEstimator,
     params: dict[str, Any],
     score: float,
     std: float,

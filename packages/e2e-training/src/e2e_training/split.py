@@ -83,10 +83,18 @@ def rows_held_out_by_both(holdout: pd.DataFrame, fraction: float, other_fraction
     return holdout[row_buckets(holdout) < min(fraction, other_fraction)]
 
 
+def rows_without_target(frame: pd.DataFrame, target: str) -> int:
+    """How many rows have no target value: they are left out of both sides of the split."""
+    return int(frame[target].isna().sum())
+
+
 def drop_missing(frame: pd.DataFrame, contract: DataContract, drop_na: bool) -> pd.DataFrame:
     """Rows without a missing target, and with ``drop_na`` also without a missing feature; the target's
-    dtype inferred again (booleans beside missing labels were objects, which scikit-learn refuses)."""
+    dtype inferred again (booleans beside missing labels were objects, which scikit-learn refuses), a
+    regression's target as floats."""
     rows = labelled_rows(frame, contract.target)
+    if contract.is_regression:
+        rows = rows.assign(**{contract.target: pd.to_numeric(rows[contract.target]).astype("float64")})
     return rows.dropna(subset=contract.feature_names) if drop_na else rows
 
 
@@ -110,7 +118,6 @@ def prepare_splits(
             f"use more rows or another --test-size{hint}"
         )
     if train[contract.target].nunique() < 2:
-        raise DataError(
-            f"the train split has only one class of '{contract.target}'; use more rows{hint}"
-        )
+        what = "one value" if contract.is_regression else "only one class"
+        raise DataError(f"the train split has {what} of '{contract.target}'; use more rows{hint}")
     return train, holdout
