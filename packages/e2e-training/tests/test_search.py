@@ -298,3 +298,23 @@ def test_regression_folds_are_plain_folds_and_never_refuse_a_rare_value():
     assert cv_splitter(target.head(3), 5, 0, "regression").get_n_splits() == 3
     with pytest.raises(DataError, match="the train split has 1 row"):
         cv_splitter(target.head(1), 5, 0, "regression")
+
+
+def test_the_configured_parameters_win_within_one_standard_error_of_the_best():
+    from e2e_training.search import HalvingOutcome
+
+    def outcome(default_score: float) -> HalvingOutcome:
+        # Candidate 2 is best by 0.01, its folds spread 0.02 over 4 folds: one standard error is 0.01.
+        return HalvingOutcome(
+            candidates=[{}, {"C": 1.0}, {"C": 2.0}],
+            scores={0: default_score, 1: 0.70, 2: 0.80},
+            spreads={0: 0.02, 1: 0.02, 2: 0.02},
+            round_reached={0: 1, 1: 0, 2: 1},
+            folds=4,
+        )
+
+    assert outcome(0.795).best == 0  # within noise: the tested defaults stay
+    assert outcome(0.785).best == 2  # beyond one standard error: the better candidate wins
+    lost_early = outcome(0.795)
+    lost_early.round_reached[0] = 0
+    assert lost_early.best == 2  # only candidates of the last round compete

@@ -318,17 +318,28 @@ class HalvingOutcome:
     rounds: list[tuple[int, int]] = field(default_factory=list)  # (rows, candidates) per round started
     fits: int = 0
     stopped_by_budget: bool = False
+    folds: int = 1  # the cross-validation folds of a round
 
     @property
     def best(self) -> int | None:
-        """The best candidate of the last round any candidate completed (rounds use more rows as they go)."""
+        """The best candidate of the last round any candidate completed (rounds use more rows as they go).
+
+        The configured parameters (candidate 0) win when their score is within one standard error
+        (the fold scores' spread over the square root of the folds) of the best one's: the
+        one-standard-error rule, which keeps the tested defaults unless a drawn candidate is better by
+        more than the folds' noise, instead of a candidate that won its rounds by chance.
+        """
         if not self.scores:
             return None
         last = max(self.round_reached.values())
         finished = [i for i in self.scores if self.round_reached[i] == last and math.isfinite(self.scores[i])]
         if not finished:
             return None
-        return max(finished, key=lambda i: (self.scores[i], -self.spreads[i], -i))
+        best = max(finished, key=lambda i: (self.scores[i], -self.spreads[i], -i))
+        standard_error = self.spreads[best] / math.sqrt(max(self.folds, 1))
+        if best != 0 and 0 in finished and self.scores[0] >= self.scores[best] - standard_error:
+            return 0
+        return best
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -419,8 +430,8 @@ def halving_search(
     """Successive halving of ``options.n_iter`` candidates of ``pipeline``'s model step.
 
     Round ``i`` cross-validates its candidates on a sample of the train rows, stratified by class for a
-    classification (the last round on all of them) and keeps the best ``1 / halving_factor`` for the next. The first round
-    starts the cheapest candidates first (``cheapness``), later rounds the best of the round before.
+    classification (the last round on all of them), and keeps the best ``1 / halving_factor`` for the
+    next, and the configured parameters (candidate 0) besides. The first round starts the cheapest candidates first (``cheapness``), later rounds the best of the round before.
     With ``deadline`` no fit starts after it, except the first candidate's, and a candidate is
     scored in a round only when all its folds ran.
     """
@@ -472,10 +483,13 @@ def halving_search(
             outcome.scores[i] = float(values.mean()) if finite else float("nan")
             outcome.spreads[i] = float(values.std()) if finite else float("nan")
             outcome.round_reached[i] = round_index
+        outcome.folds = len(folds)
         ranked = sorted(
             (i for i in complete if math.isfinite(outcome.scores[i])), key=lambda i: (-outcome.scores[i], i)
         )
         alive = ranked[: max(1, math.ceil(len(alive) / options.halving_factor))] if ranked else []
+        if 0 in ranked and 0 not in alive:
+            alive.append(0)  # the configured parameters go on to the last round (``HalvingOutcome.best``)
         if outcome.stopped_by_budget:
             break
     return outcome
