@@ -57,7 +57,9 @@ class PromoteSettings(ModelsSettings):
     version: CliPositionalArg[str] = option(..., "The model version to promote (its number or name).")
     to: StageName = option(Stage.PRODUCTION.value, "Stage to move to the version.", group=MODEL_GROUP)
     force: bool = option(
-        False, "Move it even when its data contract differs from the stage's version or its quality gates refused it."
+        False,
+        "Move it even when its data contract differs from the stage's version or its quality gates refused it "
+        "(never across tasks: a regressor never replaces a classifier, nor the reverse).",
     )
 
 
@@ -67,7 +69,11 @@ class RollbackSettings(ModelsSettings):
     cli_examples = "  e2e-models rollback --stage production\n"
 
     stage: StageName = option(Stage.PRODUCTION.value, "Stage to roll back.", group=MODEL_GROUP)
-    force: bool = option(False, "Roll back even when the earlier version's data contract differs.")
+    force: bool = option(
+        False,
+        "Roll back even when the earlier version's data contract differs (never across tasks: a regressor never "
+        "replaces a classifier, nor the reverse).",
+    )
 
 
 SUMMARIES = {

@@ -48,3 +48,16 @@ METADATA_STAGE_MOVES: Final = "stage_moves"
 # How the family was searched: method, rounds (rows, candidates), candidates scored, fits, seconds,
 # and stopped_by_budget (True when --time-budget ended the search before its last round).
 METADATA_SEARCH: Final = "search"
+# Model-version metadata: what the model predicts (classification or regression) and why (the data
+# contract's task and task_reason), for the summary of e2e-train.
+METADATA_TASK: Final = "task"
+METADATA_TASK_REASON: Final = "task_reason"
+# The rows of the training data: read, left out for a missing target, left out for missing feature
+# values (without --no-drop-na), and in each split. Logged on the train split by split_data (a cached
+# step) and copied to the model version by train_model.
+METADATA_ROWS: Final = "rows"
+ROWS_READ: Final = "read"
+ROWS_WITHOUT_TARGET: Final = "without_target"
+ROWS_WITH_MISSING_VALUES: Final = "with_missing_values"
+ROWS_TRAIN: Final = "train"
+ROWS_HOLDOUT: Final = "holdout"

@@ -157,12 +157,22 @@ def _version(model_name: str, version: str) -> Any:
 
 def check_movable(model_name: str, version: Any, stage: str, current: Any | None, force: bool) -> None:
     """DataError (exit 2) when ``version`` cannot replace ``current`` at ``stage`` for its consumers:
-    artifacts inference needs are missing, or (unless ``force``) its data contract is not
+    artifacts inference needs are missing, or it predicts for another task (a regressor never replaces
+    a classifier, nor the reverse, even with ``force``), or (unless ``force``) its data contract is not
     compatible, or its quality gates refused it."""
     where = f"version {version.number} of model '{model_name}'"
     lacking = [name for name in (DATA_CONTRACT, PREPROCESS_PIPELINE, MODEL) if version.get_artifact(name) is None]
     if lacking:
         raise DataError(f"{where} has no {', '.join(lacking)} artifact, so inference could not use it at stage '{stage}'")
+    new = promote.contract_of(version)
+    existing = None if current is None else promote.contract_of(current)
+    changed = None if new is None or existing is None else promote.task_change(new, existing)
+    if changed is not None:
+        raise DataError(
+            f"{where} is {promote.describe_task(new)}; version {current.number} at stage '{stage}' is "
+            f"{promote.describe_task(existing)}: {changed}, not even with --force; "
+            "train a model of its own with e2e-train --model-name"
+        )
     if force:
         return
     gates = (version.run_metadata.get(METADATA_METRICS) or {}).get(METRICS_QUALITY_GATES) or {}
@@ -170,7 +180,6 @@ def check_movable(model_name: str, version: Any, stage: str, current: Any | None
         raise DataError(f"{where} was refused by its quality gates; pass --force to move it to stage '{stage}' anyway")
     if current is None:
         return
-    new, existing = promote.contract_of(version), promote.contract_of(current)
     problem = None if new is None or existing is None else promote.incompatibility(new, existing)
     if problem is not None:
         raise DataError(

@@ -16,6 +16,10 @@ from sklearn.pipeline import Pipeline
 from e2e_common.schemas import DataContract, FeatureKind
 from e2e_training.metrics import metric
 
+# The scorer of the importance when the run's metric is MAPE and a holdout target is 0: MAPE is not
+# defined there (scikit-learn would divide by its epsilon), so the importance is measured in RMSE.
+UNDEFINED_MAPE_SCORER = "neg_root_mean_squared_error"
+
 IMPORTANCE_REPEATS = 5
 IMPORTANCE_MAX_ROWS = 5_000
 IMPORTANCE_SEED = 0
@@ -57,6 +61,14 @@ def feature_importance(
     return {name: float(share) for name, share in zip(contract.feature_names, shares, strict=True)}
 
 
+def importance_scorer(metric_name: str, holdout: pd.DataFrame, contract: DataContract) -> str:
+    """The scikit-learn scorer of the permutation importance: the run's metric's, except MAPE on a
+    holdout where a target is 0 (``UNDEFINED_MAPE_SCORER``)."""
+    if metric_name == "mape" and (pd.to_numeric(holdout[contract.target], errors="coerce") == 0).any():
+        return UNDEFINED_MAPE_SCORER
+    return metric(metric_name).scorer
+
+
 def complete_contract(
     contract: DataContract,
     train: pd.DataFrame,
@@ -65,10 +77,11 @@ def complete_contract(
     model: object,
     metric_name: str,
 ) -> DataContract:
-    """The data contract with each feature's training range and importance in the run's metric:
-    what inference reads."""
+    """The data contract with each feature's training range and importance in the run's metric (a
+    classification or a regression metric; RMSE for MAPE on a holdout with a target of 0): what
+    inference reads."""
     ranges = numeric_ranges(train, contract)
-    importance = feature_importance(preprocess, model, holdout, contract, metric(metric_name).scorer)
+    importance = feature_importance(preprocess, model, holdout, contract, importance_scorer(metric_name, holdout, contract))
     features = [
         spec.model_copy(
             update={

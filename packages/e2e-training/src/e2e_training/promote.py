@@ -160,17 +160,26 @@ def refused_by_gates(
     )
 
 
+def describe_target(contract: DataContract) -> str:
+    """``target 'churned' (classes no, yes)``, or ``target 'price' (a number)`` for a regression."""
+    if contract.is_regression:
+        return f"target '{contract.target}' (a number)"
+    return f"target '{contract.target}' (classes {', '.join(map(str, contract.classes))})"
+
+
 def describe_contract(contract: DataContract) -> str:
-    """``target 'churned' (classes no, yes), 12 feature columns: age, plan, tenure, ...``."""
+    """``target 'churned' (classes no, yes), 12 feature columns: age, plan, tenure, ...``; a regression's
+    target is ``target 'price' (a number)``."""
     names = contract.feature_names
     shown = ", ".join(names[:SHOWN_COLUMNS]) + (", ..." if len(names) > SHOWN_COLUMNS else "")
-    classes = ", ".join(map(str, contract.classes))
-    return f"target '{contract.target}' (classes {classes}), {len(names)} feature columns: {shown}"
+    return f"{describe_target(contract)}, {len(names)} feature columns: {shown}"
 
 
 def incompatibility(new: DataContract, current: DataContract) -> str | None:
     """What differs between two data contracts that makes their versions incomparable, or None:
-    the target, its classes or the set of feature columns."""
+    the task, the target, its classes or the set of feature columns."""
+    if new.task is not current.task:
+        return "another task"
     if new.target != current.target:
         return "another target"
     if list(new.classes) != list(current.classes):
@@ -178,6 +187,26 @@ def incompatibility(new: DataContract, current: DataContract) -> str | None:
     if set(new.feature_names) != set(current.feature_names):
         return "other feature columns"
     return None
+
+
+def task_change(new: DataContract, current: DataContract) -> str | None:
+    """``a regressor never replaces a classifier`` (or the reverse) when the two contracts' tasks
+    differ; None when they are the same. Such a change is refused whatever the options: the stage's
+    consumers read one kind of output (classes and probabilities, or numbers)."""
+    if new.task is current.task:
+        return None
+    return f"a {_predictor(new)} never replaces a {_predictor(current)}"
+
+
+def describe_task(contract: DataContract) -> str:
+    """``a classification (target 'y', classes 0, 1)`` or ``a regression (target 'price')``."""
+    if contract.is_regression:
+        return f"a regression (target '{contract.target}')"
+    return f"a classification (target '{contract.target}', classes {', '.join(map(str, contract.classes))})"
+
+
+def _predictor(contract: DataContract) -> str:
+    return "regressor" if contract.is_regression else "classifier"
 
 
 def contract_of(version: Any) -> DataContract | None:
@@ -190,18 +219,28 @@ def contract_of(version: Any) -> DataContract | None:
 
 
 def check_comparable(model_name: str, options: PromotionOptions, new: DataContract, current: Any | None) -> None:
-    """DataError (exit 2) when ``--promotion metric`` would compare the new version with a version at
-    the stage whose data contract is incompatible: a model of other data under the same name."""
-    if options.promotion == LATEST or current is None:
+    """DataError (exit 2) when the new version could replace the version at the stage only by
+    changing the task (whatever ``--promotion``), or when ``--promotion metric`` would compare it with
+    a version whose data contract is otherwise incompatible: a model of other data under the same name."""
+    if current is None:
         return
     existing = contract_of(current)
     if existing is None:
+        return
+    where = f"model '{model_name}' version {current.number} at stage '{options.target_env}'"
+    changed = task_change(new, existing)
+    if changed is not None:
+        raise DataError(
+            f"{where} is {describe_task(existing)}; this data is {describe_task(new)}: {changed}; "
+            "pass --model-name to train a model of its own"
+        )
+    if options.promotion == LATEST:
         return
     problem = incompatibility(new, existing)
     if problem is None:
         return
     raise DataError(
-        f"model '{model_name}' version {current.number} at stage '{options.target_env}' was trained on other data "
+        f"{where} was trained on other data "
         f"({problem}): it has {describe_contract(existing)}; this data has {describe_contract(new)}. "
         f"Pass --model-name to train a model of its own, or --promotion latest to replace version "
         f"{current.number} on purpose"

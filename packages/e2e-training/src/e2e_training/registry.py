@@ -18,6 +18,7 @@ STAGE_ALIASES = {Stage.STAGING.value: "staging", Stage.PRODUCTION.value: "champi
 # Metadata of the registered MLflow model: where it came from in the Model Control Plane.
 ZENML_MODEL_KEY = "zenml_model_name"
 ZENML_VERSION_KEY = "zenml_model_version"
+MODEL_TASK_KEY = "task"
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,13 @@ def alias_of(stage: str) -> str:
 
 
 def model_metadata(model_name: str, version_number: int, contract: DataContract) -> dict[str, Any]:
-    """The MLflow model's metadata: its Model Control Plane version and data contract version."""
+    """The MLflow model's metadata: its Model Control Plane version, data contract version and task
+    (``classification`` or ``regression``: what its ``predict`` returns, classes or numbers)."""
     return {
         ZENML_MODEL_KEY: model_name,
         ZENML_VERSION_KEY: version_number,
         METADATA_CONTRACT_VERSION: contract.contract_version,
+        MODEL_TASK_KEY: contract.task.value,
     }
 
 

@@ -7,18 +7,58 @@ from dataclasses import fields
 from typing import Any
 
 from e2e_training import metrics as metric_registry
-from e2e_training.evaluate import HOLDOUT, TRAIN, Scores
-from e2e_training.names import METRICS_BASELINE, METRICS_METRIC, METRICS_QUALITY_GATES
+from e2e_training.evaluate import HOLDOUT, TRAIN, RegressionScores, Scores, baseline_name
+from e2e_training.names import (
+    METADATA_ROWS,
+    METADATA_TASK,
+    METADATA_TASK_REASON,
+    METRICS_BASELINE,
+    METRICS_METRIC,
+    METRICS_QUALITY_GATES,
+    ROWS_HOLDOUT,
+    ROWS_READ,
+    ROWS_TRAIN,
+    ROWS_WITH_MISSING_VALUES,
+    ROWS_WITHOUT_TARGET,
+)
 
-SCORE_NAMES = [field.name for field in fields(Scores) if field.name != "rows"]
+SCORE_NAMES = [field.name for kind in (Scores, RegressionScores) for field in fields(kind) if field.name != "rows"]
 
 
 def describe_scores(name: str, scores: Mapping[str, Any]) -> str:
-    """``holdout accuracy 0.9630, f1 0.9710, roc_auc 0.9950 (108 rows)``, then any other metric (``log_loss``)."""
+    """``holdout accuracy 0.9630, f1 0.9710, roc_auc 0.9950 (108 rows)``, then any other metric (``log_loss``);
+    a regressor's ``holdout rmse 1.2345, mae 0.9876, r2 0.8765, mape 0.1234 (80 rows)``."""
     names = [name for name in SCORE_NAMES if name in scores]
     names += [name for name in scores if name not in names and name != "rows" and isinstance(scores[name], float)]
     values = ", ".join(f"{metric} {scores[metric]:.4f}" for metric in names)
     return f"{name} {values} ({scores.get('rows', '?')} rows)"
+
+
+def describe_task(metadata: Mapping[str, Any]) -> str | None:
+    """``regression: the target holds numbers with fractions (e.g. 3.25)`` from a version's metadata;
+    None for versions that record no task (before regression was supported)."""
+    task = metadata.get(METADATA_TASK)
+    if not task:
+        return None
+    reason = metadata.get(METADATA_TASK_REASON)
+    return f"{task}: {reason}" if reason else str(task)
+
+
+def describe_rows(metadata: Mapping[str, Any]) -> str | None:
+    """``400 read, 5 without a target left out, 3 with missing values left out: 314 train, 78 holdout``
+    from a version's metadata; None for versions that record no row counts."""
+    rows = metadata.get(METADATA_ROWS)
+    if not isinstance(rows, Mapping) or ROWS_READ not in rows:
+        return None
+    parts = [f"{rows[ROWS_READ]} read"]
+    if rows.get(ROWS_WITHOUT_TARGET):
+        parts.append(f"{rows[ROWS_WITHOUT_TARGET]} without a target left out")
+    if rows.get(ROWS_WITH_MISSING_VALUES):
+        parts.append(f"{rows[ROWS_WITH_MISSING_VALUES]} with missing values left out")
+    text = ", ".join(parts)
+    if ROWS_TRAIN in rows and ROWS_HOLDOUT in rows:
+        text += f": {rows[ROWS_TRAIN]} train, {rows[ROWS_HOLDOUT]} holdout"
+    return text
 
 
 def describe_metrics(metrics: Mapping[str, Any]) -> list[str]:
@@ -35,8 +75,9 @@ def describe_metric(metrics: Mapping[str, Any]) -> str | None:
 
 
 def describe_gates(metrics: Mapping[str, Any]) -> str | None:
-    """``passed: holdout accuracy 0.9725 beats the majority-class baseline's 0.6330 (needs above 0.6514)``,
-    or ``refused: <failures>``; None for metrics recorded without gates."""
+    """``passed: holdout accuracy 0.9725 beats the majority-class baseline's 0.6330 (needs above 0.6514)``
+    (a regression metric against ``the mean baseline``), then the error limits met (``; within --max-rmse
+    2.0``), or ``refused: <failures>``; None for metrics recorded without gates."""
     gates = metrics.get(METRICS_QUALITY_GATES)
     name = metrics.get(METRICS_METRIC)
     if not isinstance(gates, Mapping) or name not in metric_registry.METRICS:
@@ -45,12 +86,14 @@ def describe_gates(metrics: Mapping[str, Any]) -> str | None:
         return "refused: " + "; ".join(gates["failures"])
     holdout = metrics.get(HOLDOUT, {}).get(name)
     baseline = metrics.get(METRICS_BASELINE, {}).get(name)
+    limits = gates.get("limits") or {}
+    within = "within " + ", ".join(f"{limit['flag']} {limit['limit']}" for limit in limits.values()) if limits else ""
     if holdout is None or baseline is None:
-        return "passed"
+        return "passed" + (f": {within}" if within else "")
     side = "above" if metric_registry.metric(name).higher_is_better else "below"
     return (
-        f"passed: holdout {name} {holdout:.4f} beats the majority-class baseline's {baseline:.4f} "
-        f"(needs {side} {gates.get('required', baseline):.4f})"
+        f"passed: holdout {name} {holdout:.4f} beats {baseline_name(name)}'s {baseline:.4f} "
+        f"(needs {side} {gates.get('required', baseline):.4f})" + (f"; {within}" if within else "")
     )
 
 
@@ -115,15 +158,24 @@ def summary_markdown(
     selection: Mapping[str, Any],
     search_seconds: Mapping[str, float | None],
     contract: Any,
+    rows: Mapping[str, Any] | None = None,
 ) -> str:
-    """The training run as a page: the decision, each family's CV score and search time, the winner,
-    the holdout scores of the new and the current version, the gates, and the features' importance."""
+    """The training run as a page: the decision, the task and why, the rows used, each family's CV score
+    and search time, the winner, the holdout scores of the new version, its baseline and the current
+    version, the gates, and the features' importance. ``rows`` is the version's ``rows`` metadata."""
     metric = selection.get("metric") or metrics.get(METRICS_METRIC, "accuracy")
+    task = getattr(contract, "task", None)
+    about = describe_task(
+        {} if task is None else {METADATA_TASK: str(task), METADATA_TASK_REASON: getattr(contract, "task_reason", "")}
+    )
+    counted = describe_rows({METADATA_ROWS: rows}) if rows else None
     lines = [
         f"# Training: model {model_name} version {version}",
         "",
         f"**{describe_decision(decision)}**",
         "",
+        *([f"Task: {about}", ""] if about else []),
+        *([f"Rows: {counted}", ""] if counted else []),
         f"## Model families (cross-validated {metric} on the train split)",
         "",
         "| family | CV score | search time | selected |",
@@ -136,6 +188,10 @@ def summary_markdown(
         lines.append(f"| {family} | {_number(cv_score)} | {took} | {chosen} |")
     lines += ["", "## Holdout", "", "| data set | scores |", "| --- | --- |"]
     lines += [f"| {name} | {describe_scores(name, metrics[name])} |" for name in (TRAIN, HOLDOUT) if name in metrics]
+    baseline = metrics.get(METRICS_BASELINE)
+    if isinstance(baseline, Mapping) and any(isinstance(value, float) for value in baseline.values()):
+        named = f"baseline ({baseline['strategy']})" if baseline.get("strategy") else "baseline"
+        lines.append(f"| {named} | {describe_scores(named, {'rows': metrics.get(HOLDOUT, {}).get('rows', '?'), **baseline})} |")
     comparison = describe_comparison(decision)
     if comparison:
         lines += ["", f"Compared with the version at the stage: {comparison}"]

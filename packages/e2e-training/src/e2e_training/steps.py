@@ -12,9 +12,9 @@ import time
 from typing import Annotated
 
 import pandas as pd
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
-from zenml import ArtifactConfig, get_step_context, log_metadata, step
+from zenml import ArtifactConfig, get_step_context, log_metadata, save_artifact, step
 from zenml.client import Client
 from zenml.config import CachePolicy
 from zenml.enums import ArtifactType
@@ -99,9 +99,30 @@ def split_data(
     Annotated[pd.DataFrame, ArtifactConfig(name=names.TRAIN_SPLIT)],
     Annotated[pd.DataFrame, ArtifactConfig(name=names.HOLDOUT_SPLIT)],
 ]:
-    """Split the raw rows by their hash; drop rows with missing values unless told not to."""
+    """Split the raw rows by their hash; drop rows with missing values unless told not to. How many rows
+    were read, left out and put on each side is metadata of the train split (train_model gives it to
+    the model version)."""
     train, holdout = split.prepare_splits(training_data, data_contract, options)
+    log_metadata(
+        metadata={names.METADATA_ROWS: row_counts(training_data, data_contract, train, holdout)},
+        infer_artifact=True,
+        artifact_name=names.TRAIN_SPLIT,
+    )
     return train, holdout
+
+
+def row_counts(
+    training_data: pd.DataFrame, data_contract: DataContract, train: pd.DataFrame, holdout: pd.DataFrame
+) -> dict[str, int]:
+    """The rows read, those without a target, those left out for a missing feature value, and each side's."""
+    without_target = split.rows_without_target(training_data, data_contract.target)
+    return {
+        names.ROWS_READ: len(training_data),
+        names.ROWS_WITHOUT_TARGET: without_target,
+        names.ROWS_WITH_MISSING_VALUES: len(training_data) - without_target - len(train) - len(holdout),
+        names.ROWS_TRAIN: len(train),
+        names.ROWS_HOLDOUT: len(holdout),
+    }
 
 
 @step(cache_policy=CACHE_POLICY)
@@ -131,19 +152,21 @@ def search_model_family(
     family_name: str,
     family: ModelFamily,
     options: SearchOptions,
-) -> Annotated[ClassifierMixin, ArtifactConfig(name=names.MODEL_CANDIDATE)]:
+) -> Annotated[BaseEstimator, ArtifactConfig(name=names.MODEL_CANDIDATE)]:
     """The family's best unfitted candidate; its CV score and how it was searched are metadata of the output."""
     features, target = preprocess.features_and_target(train_split, data_contract)
     categorical = data_contract.columns_of_kind(e2e_common.schemas.FeatureKind.CATEGORICAL)
+    task = data_contract.task.value
     candidate = search.search_family(
-        family_name, family, features, target, preprocess_pipeline, options, categorical, search_deadline(options)
+        family_name, family, features, target, preprocess_pipeline, options, categorical,
+        search_deadline(options, task), task=task,
     )
     log_metadata(metadata=candidate.score.as_metadata(), infer_artifact=True)
     logger.info("%s: cv %s %.4f", family_name, options.metric, candidate.score.cv_score)
     return candidate.estimator
 
 
-def search_deadline(options: SearchOptions) -> float | None:
+def search_deadline(options: SearchOptions, task: str) -> float | None:
     """This search step's deadline under ``--time-budget``: its share of what the search steps of this run
     that finished left of the budget (``search.family_deadline``)."""
     if options.time_budget is None:
@@ -155,7 +178,7 @@ def search_deadline(options: SearchOptions) -> float | None:
     ]
     spent = sum((run_step.end_time - run_step.start_time).total_seconds() for run_step in finished)
     return search.family_deadline(
-        options.time_budget, spent, len(options.families()) - len(finished),
+        options.time_budget, spent, len(options.families(task)) - len(finished),
         elapsed_since(context.step_run.start_time), time.time(),
     )
 
@@ -171,8 +194,8 @@ def elapsed_since(start: datetime.datetime | None) -> float:
 
 @step(enable_cache=False)
 def select_model(
-    candidates: list[ClassifierMixin],
-) -> Annotated[ClassifierMixin, ArtifactConfig(name=names.SELECTED_MODEL)]:
+    candidates: list[BaseEstimator],
+) -> Annotated[BaseEstimator, ArtifactConfig(name=names.SELECTED_MODEL)]:
     """The candidate with the best CV score, read from each candidate's metadata."""
     inputs = sorted(get_step_context().inputs["candidates"], key=lambda artifact: artifact.index or 0)
     scores = [search.CandidateScore.from_metadata(artifact.run_metadata) for artifact in inputs]
@@ -184,14 +207,19 @@ def select_model(
 @step(enable_cache=False)
 def train_model(
     dataset_trn: pd.DataFrame,
-    selected_model: ClassifierMixin,
+    selected_model: BaseEstimator,
     preprocess_pipeline: Pipeline,
     train_split: pd.DataFrame,
     data_contract: DataContract,
-) -> Annotated[ClassifierMixin, ArtifactConfig(name=contract.MODEL, artifact_type=ArtifactType.MODEL)]:
-    """Fit the selected model on the train split; with MLflow, log the whole model (preprocessing and
-    classifier, raw rows in) and register it."""
+) -> Annotated[BaseEstimator, ArtifactConfig(name=contract.MODEL, artifact_type=ArtifactType.MODEL)]:
+    """Fit the selected model (a classifier or a regressor) on the train split; with MLflow, log the whole
+    model (preprocessing and model, raw rows in) and register it. The row counts split_data recorded on
+    the train split (a cached step logs nothing anew) become model-version metadata here."""
     context = get_step_context()
+    split_artifact = next(iter(context.inputs.get("train_split", [])), None)
+    rows = None if split_artifact is None else split_artifact.run_metadata.get(names.METADATA_ROWS)
+    if rows:
+        log_metadata(metadata={names.METADATA_ROWS: rows}, infer_model=True)
     fitted = tracking.fit_and_log(
         selected_model,
         *preprocess.features_and_target(dataset_trn, data_contract),
@@ -217,7 +245,7 @@ def describe_features(
     train_split: pd.DataFrame,
     holdout_split: pd.DataFrame,
     preprocess_pipeline: Pipeline,
-    model: ClassifierMixin,
+    model: BaseEstimator,
     gates: GateOptions,
 ) -> Annotated[DataContract, ArtifactConfig(name=contract.DATA_CONTRACT)]:
     """The data contract inference reads: the schema plus each feature's training range and importance."""
@@ -228,7 +256,7 @@ def describe_features(
 
 @step(enable_cache=False)
 def evaluate_model(
-    model: ClassifierMixin,
+    model: BaseEstimator,
     dataset_trn: pd.DataFrame,
     dataset_tst: pd.DataFrame,
     data_contract: DataContract,
@@ -236,13 +264,18 @@ def evaluate_model(
     gates: GateOptions,
     promotion: PromotionOptions,
 ) -> Annotated[dict, ArtifactConfig(name=names.EVALUATION)]:
-    """Train, holdout and baseline metrics in MLflow and the model version; the quality gates."""
+    """Train, holdout and baseline metrics in MLflow and the model version; the quality gates; the
+    model's predictions on the holdout (``holdout_predictions``, linked to the model version: the
+    reference of the prediction part of e2e-infer's drift report)."""
     version_number = get_step_context().model_version.number
     assessment = evaluate.assess(
         model, dataset_trn, dataset_tst, data_contract, split_options, gates, promotion, version_number
     )
     tracking.log_metrics(assessment.tracked)
     log_metadata(metadata=assessment.metadata, infer_model=True)
+    # Saved, not returned: a second output would change how the pipeline wires this step. Saved in a
+    # step, the artifact is an output of the step run and is linked to the step's model version.
+    save_artifact(evaluate.holdout_predictions(model, dataset_tst, data_contract), contract.HOLDOUT_PREDICTIONS)
     if assessment.refusal is not None:
         raise assessment.refusal
     for failure in assessment.failures:
@@ -252,7 +285,7 @@ def evaluate_model(
 
 @step(enable_cache=False)
 def promote_model(
-    model: ClassifierMixin,
+    model: BaseEstimator,
     preprocess_pipeline: Pipeline,
     holdout_split: pd.DataFrame,
     data_contract: DataContract,
@@ -304,6 +337,7 @@ def summarize_training(
         report.summary_markdown(
             context.model.name, version.number, evaluation, promotion_decision,
             version.run_metadata.get(names.METADATA_SELECTION, {}), searched, data_contract,
+            version.run_metadata.get(names.METADATA_ROWS),
         )
     )
 

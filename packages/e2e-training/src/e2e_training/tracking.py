@@ -1,8 +1,9 @@
 """Fitting the selected model with MLflow tracking when the step runs under an MLflow run.
 
 The model logged to MLflow (and registered) is the whole model: the version's fitted preprocessing
-and the classifier in one sklearn ``Pipeline``, so ``mlflow.pyfunc.load_model(...).predict`` takes
-the raw rows ``e2e-infer`` takes, checked against the data contract by the same code.
+and the fitted model (a classifier, or a regressor for a regression) in one sklearn ``Pipeline``, so
+``mlflow.pyfunc.load_model(...).predict`` takes the raw rows ``e2e-infer`` takes, checked against the
+data contract by the same code, and returns classes or numbers.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sklearn.base import ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from e2e_common.contract import MODEL
 from e2e_common.schemas import DataContract, FeatureKind
 
-# Steps of the whole model as logged to MLflow.
+# Steps of the whole model as logged to MLflow. The model's step is named ``classifier`` for a
+# regression too (it then holds the regressor): registered models and the code that reads them rely
+# on the name.
 PREPROCESS_STEP = "preprocess"
 CLASSIFIER_STEP = "classifier"
 INPUT_EXAMPLE_ROWS = 5
@@ -30,20 +33,22 @@ SIGNATURE_TYPES = {FeatureKind.NUMERIC: "double", FeatureKind.CATEGORICAL: "stri
 
 @dataclass(frozen=True)
 class FittedModel:
-    """The fitted classifier and, when tracked, the URI MLflow logged the whole model under and the run's id."""
+    """The fitted model and, when tracked, the URI MLflow logged the whole model under and the run's id."""
 
-    model: ClassifierMixin
+    model: BaseEstimator
     model_uri: str | None = None
     mlflow_run_id: str | None = None
 
 
-def whole_model(preprocess: Pipeline, model: ClassifierMixin) -> Pipeline:
-    """The fitted preprocessing and classifier as one model of raw rows (nothing is refitted)."""
+def whole_model(preprocess: Pipeline, model: BaseEstimator) -> Pipeline:
+    """The fitted preprocessing and model (classifier or regressor) as one model of raw rows (nothing is refitted)."""
     return Pipeline([(PREPROCESS_STEP, preprocess), (CLASSIFIER_STEP, model)])
 
 
 def raw_signature(contract: DataContract, example: pd.DataFrame, predictions: Any) -> Any:
-    """The MLflow signature of the whole model: the contract's raw feature columns and kinds in, the class out.
+    """The MLflow signature of the whole model: the contract's raw feature columns and kinds in, the class
+    out (as inferred from ``predictions``), or for a regression a double (whatever the float type of
+    the regressor's predictions).
 
     Every feature column is required, as ``e2e-infer`` requires it; a column's values may be missing
     wherever the data allows it (the preprocessing imputes them).
@@ -52,6 +57,8 @@ def raw_signature(contract: DataContract, example: pd.DataFrame, predictions: An
     from mlflow.types import ColSpec, Schema
 
     inputs = Schema([ColSpec(SIGNATURE_TYPES[spec.kind], spec.name) for spec in contract.features])
+    if contract.is_regression:
+        return ModelSignature(inputs=inputs, outputs=Schema([ColSpec("double")]))
     return ModelSignature(inputs=inputs, outputs=infer_signature(example, predictions).outputs)
 
 
@@ -64,7 +71,7 @@ def requirements() -> list[str]:
 
 
 def fit_and_log(
-    selected: ClassifierMixin,
+    selected: BaseEstimator,
     features: pd.DataFrame,
     target: pd.Series,
     preprocess: Pipeline,
@@ -73,7 +80,7 @@ def fit_and_log(
     metadata: Mapping[str, Any] | None = None,
 ) -> FittedModel:
     """Fit a fresh copy of ``selected`` on ``features``; under an active MLflow run, log its parameters
-    once and the whole model (``preprocess`` then the classifier) with a signature of the contract's
+    once and the whole model (``preprocess`` then the classifier or regressor) with a signature of the contract's
     raw columns and a few of ``raw_rows`` as its input example.
 
     MLflow is written to once per run, here and in ``log_metrics``: no autologging, which patches
@@ -104,11 +111,11 @@ def fit_and_log(
     return FittedModel(model, logged.model_uri if logged is not None else None, run.info.run_id)
 
 
-def logged_params(model: ClassifierMixin) -> dict[str, str]:
-    """The classifier's own parameters as MLflow parameters (a wrapped classifier's, unprefixed), its class
-    as ``estimator``; values as text, cut to MLflow's length limit."""
+def logged_params(model: BaseEstimator) -> dict[str, str]:
+    """The model's own parameters as MLflow parameters (a wrapped classifier's or regressor's, unprefixed),
+    its class as ``estimator``; values as text, cut to MLflow's length limit."""
     inner = getattr(model, "estimator", None)
-    shown = inner if isinstance(inner, ClassifierMixin) else model
+    shown = inner if isinstance(inner, BaseEstimator) else model
     params = {name: value for name, value in shown.get_params(deep=False).items()}
     return {"estimator": type(shown).__name__, **{name: str(value)[:MLFLOW_PARAM_LENGTH] for name, value in params.items()}}
 
