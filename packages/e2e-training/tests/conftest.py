@@ -1,4 +1,5 @@
-"""Fixtures of the training tests: a tiny search space and ``e2e-train`` as a subprocess.
+"""Fixtures of the training tests: tiny search spaces (classification and regression) and ``e2e-train``
+as a subprocess.
 
 Every test of the session shares one temporary ZenML store (the ``e2e_testing`` pytest plugin).
 """
@@ -36,6 +37,23 @@ TINY_CONFIG = {
         },
     },
     "no_hp_tuning_model": {"estimator": "sklearn.ensemble.RandomForestClassifier", "params": {"n_estimators": 10}},
+    # A regression's families: the three of the default regression space, smaller.
+    "regression_search_space": {
+        "hist_gradient_boosting": {
+            "estimator": "sklearn.ensemble.HistGradientBoostingRegressor",
+            "params": {"max_iter": 60},
+            "search": {"learning_rate": {"log": [0.05, 0.2]}},
+        },
+        "random_forest": {
+            "estimator": "sklearn.ensemble.RandomForestRegressor",
+            "search": {"n_estimators": {"int": [5, 10]}, "max_depth": [4, 8]},
+        },
+        "ridge": {"estimator": "sklearn.linear_model.Ridge", "search": {"alpha": {"log": [0.1, 10.0]}}},
+    },
+    "regression_no_hp_tuning_model": {
+        "estimator": "sklearn.ensemble.RandomForestRegressor",
+        "params": {"n_estimators": 10},
+    },
 }
 
 
