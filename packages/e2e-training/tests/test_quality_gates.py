@@ -118,7 +118,7 @@ def test_other_data_under_the_default_model_name_exits_2_before_the_pipeline(
     result = run_train("--data", signal_csv, "--target", "label")
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: model '{contract.DEFAULT_MODEL_NAME}' version 1")
+    assert len(lines) == 1 and lines[0].startswith(f"error: model '{contract.DEFAULT_MODEL_NAME}' version {before[0]} ")
     assert "target 'target'" in lines[0] and "mean radius" in lines[0]
     assert "target 'label'" in lines[0] and "x, z" in lines[0]
     assert "--model-name" in lines[0] and "--promotion latest" in lines[0]
