@@ -245,9 +245,12 @@ def print_outcome(settings: TrainingSettings, stack: StackInfo, run_name: str) -
     url = run_dashboard_url(run.name)
     metric, gates = report.describe_metric(metrics), report.describe_gates(metrics)
     searched = report.describe_search(metadata.get(METADATA_SELECTION, {}), settings.time_budget)
+    task_line, rows_line = report.describe_task(metadata), report.describe_rows(metadata)
     lines = [
         ("Model version", f"{settings.model_name} version {version.number} {stage}"),
         ("Run", f"{run.name} ({run.status.value})" + (f" {url}" if url else "")),
+        *([("Task", task_line)] if task_line else []),
+        *([("Rows", rows_line)] if rows_line else []),
         *([("Search", searched)] if searched else []),
         *([("Metric", metric)] if metric else []),
         *(("Metrics" if i == 0 else "", line) for i, line in enumerate(report.describe_metrics(metrics))),
