@@ -142,7 +142,8 @@ def test_default_slice_is_scored_and_written(run_e2e_infer, default_version, tmp
     assert run.returncode == 0, run.stderr
     assert run.stderr_lines == []
     out = run.stdout
-    assert f"model '{default_version}' version 1 at stage 'staging'" in out
+    assert f"model '{default_version}' version 1 at stage 'staging' (classification, data contract v1)" in out
+    assert "Prediction drift" not in out and "Predicted values" not in out
     assert "step load_rows: " in out and "step predict: " in out and "\x1b[" not in out + run.stderr
     summary = out.split("step predict: ", 1)[1].splitlines()[1:]
     assert summary[0] == f"Model: '{default_version}' version 1 at stage 'staging'" and summary[1].startswith("Run: ")

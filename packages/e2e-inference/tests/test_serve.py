@@ -254,8 +254,8 @@ def test_holder_waits_for_a_version_then_follows_the_stage():
     stage.holds = "1"
     holder.check()
     assert holder.health() | {"checked_at": None} == {
-        "model_name": "tiny", "stage": "production", "version": "1", "version_id": "id-1", "stage_version": "1",
-        "behind": False, "checked_at": None, "last_error": None,
+        "model_name": "tiny", "stage": "production", "version": "1", "version_id": "id-1", "task": "classification",
+        "stage_version": "1", "behind": False, "checked_at": None, "last_error": None,
     }
     holder.check()
     assert stage.loads == ["1"]  # the same version is not loaded again
@@ -755,3 +755,45 @@ def test_an_unreachable_store_exits_5_without_its_credentials(tmp_path):
     assert len(errors) == 1, done.stderr
     assert errors[0].startswith(f"error: the ZenML store at mysql://127.0.0.1:{port}/zenml cannot be reached")
     assert SECRET not in done.stderr + done.stdout
+
+
+REGRESSION_SERVE_MODEL = "inf_serve_regression"
+
+
+@pytest.mark.slow
+def test_a_regression_version_is_served_as_numbers_with_the_contract_checks():
+    """``e2e-serve`` on a promoted regression version: a number per row, no probabilities, its task in
+    /health, 400 naming a missing column."""
+    import httpx
+    from fixture_versions import REGRESSION_TARGET, promote_regression_version, regression_frame
+
+    from e2e_inference.names import PREDICTION_COLUMN, PREDICTION_ID_COLUMN
+
+    version = promote_regression_version(REGRESSION_SERVE_MODEL, stage=Stage.PRODUCTION)
+    server = start_server("--model-name", REGRESSION_SERVE_MODEL, "--poll-interval", "60")
+    try:
+        assert server.ready_line.startswith(f"serving model '{REGRESSION_SERVE_MODEL}' version {version} ")
+        health = health_of(server)
+        assert tuple(health) == HEALTH_KEYS and (health["task"], health["version"]) == ("regression", version)
+        rows = regression_frame(5, seed=3).drop(columns=REGRESSION_TARGET)
+        answer = httpx.post(f"{server.url}/invocations", json={"dataframe_split": split_of(rows)}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        records = answer.json()["predictions"]
+        assert [list(record) for record in records] == [
+            [PREDICTION_ID_COLUMN, PREDICTION_COLUMN, MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN]
+        ] * 5
+        from zenml.client import Client
+
+        from e2e_common.contract import MODEL, PREPROCESS_PIPELINE
+
+        stored = Client().get_model_version(REGRESSION_SERVE_MODEL, version)
+        expected = stored.get_artifact(MODEL).load().predict(stored.get_artifact(PREPROCESS_PIPELINE).load().transform(rows))
+        assert [record[PREDICTION_COLUMN] for record in records] == pytest.approx(expected.tolist(), rel=1e-9)
+        missing = httpx.post(
+            f"{server.url}/invocations", content=rows.drop(columns=["color"]).to_csv(index=False).encode(), headers=CSV
+        )
+        assert (missing.status_code, missing.json()) == (
+            400, {"error_code": "BAD_REQUEST", "message": "missing feature column: color"}
+        )
+    finally:
+        assert server.stop() == 0, server.output()

@@ -33,6 +33,11 @@ class InferenceResult:
     output: Path | None = None
     unseen_categories: dict[str, int] = field(default_factory=dict)
     by_reference: bool = False
+    task: str = "classification"
+    # A regression's: its predictions against those on the holdout (or why not compared), and the
+    # min, mean and max of the predictions.
+    prediction_drift_summary: str | None = None
+    prediction_summary: str | None = None
 
 
 def run_inference(settings: InferenceSettings, say: Callable[[str], None] = print) -> InferenceResult:
@@ -182,15 +187,33 @@ def _start_drift_check(settings: InferenceSettings, version, frame=None, source=
     from e2e_inference.inputs import rows_to_score
 
     options = DriftOptions.of(settings)
-    reference = Client().zen_store.get_model_version(UUID(version.version_id)).get_artifact(DRIFT_REFERENCE).load()
+    model_version = Client().zen_store.get_model_version(UUID(version.version_id))
+    reference = model_version.get_artifact(DRIFT_REFERENCE).load()
+    predictions = _prediction_reference(model_version) if version.contract.is_regression else None
     if source is None:
         rows = rows_to_score(frame, version.contract, settings.id_column)
-        drift_worker.submit(early_comparison, rows, version.contract, reference, options, version.version_id)
+        drift_worker.submit(early_comparison, rows, version.contract, reference, options, version.version_id, predictions)
     else:
         drift_worker.submit(
             early_sampled_comparison, source, version.contract, reference, options, version.version_id,
-            settings.id_column,
+            settings.id_column, predictions,
         )
+
+
+def _prediction_reference(model_version):
+    """A regression version's preprocessing, model and holdout predictions for the prediction part of
+    its drift check, or None when it has no ``holdout_predictions`` (the drift step notes that)."""
+    from e2e_common.contract import HOLDOUT_PREDICTIONS, MODEL, PREPROCESS_PIPELINE
+    from e2e_inference.drift import PredictionReference
+
+    holdout = model_version.get_artifact(HOLDOUT_PREDICTIONS)
+    if holdout is None:
+        return None
+    return PredictionReference(
+        model_version.get_artifact(PREPROCESS_PIPELINE).load(),
+        model_version.get_artifact(MODEL).load(),
+        holdout.load(),
+    )
 
 
 def _steps_run_here() -> bool:
@@ -292,7 +315,13 @@ def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=
     from e2e_common.images import DOCKER_SETTINGS_KEY, INFERENCE_DISTRIBUTION, docker_settings, extras_of
     from e2e_common.progress import StepProgress
     from e2e_inference.drift import DriftDecision
-    from e2e_inference.names import DRIFT_DECISION, DRIFT_REPORT, METADATA_INFERENCE, PREDICTIONS
+    from e2e_inference.names import (
+        DRIFT_DECISION,
+        DRIFT_REPORT,
+        METADATA_INFERENCE,
+        METADATA_PREDICTION_SUMMARY,
+        PREDICTIONS,
+    )
     from e2e_inference.pipelines import (
         PREDICT_STEP,
         PUBLISH_STEP,
@@ -300,6 +329,7 @@ def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=
         SCORE_STEP,
         inference_pipeline,
     )
+    from e2e_inference.summary import PredictionSummary
 
     extras = extras_of([settings.data, settings.output])  # the image reads and writes them with these
     configured = inference_pipeline.with_options(
@@ -337,21 +367,27 @@ def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=
     predict_step = run.steps[PREDICT_STEP if reference is None else PUBLISH_STEP]
     predictions = predict_step.outputs[PREDICTIONS][0]
     scoring_steps = [step for name, step in run.steps.items() if name == PREDICT_STEP or SCORE_STEP in name]
+    inference = predictions.run_metadata.get(METADATA_INFERENCE, {})
     result = InferenceResult(
         model_name=version.model_name,
         model_version=version.version_name,
         stage=version.stage,
         run_name=run.name,
-        rows_scored=int(predictions.run_metadata.get(METADATA_INFERENCE, {}).get("rows", 0)),
+        rows_scored=int(inference.get("rows", 0)),
         source=source,
         predictions_version=str(predictions.version),
         cached=bool(scoring_steps) and all(step.status == ExecutionStatus.CACHED for step in scoring_steps),
         by_reference=reference is not None,
+        task=version.contract.task.value,
     )
+    if METADATA_PREDICTION_SUMMARY in inference:
+        result.prediction_summary = PredictionSummary.from_metadata(inference[METADATA_PREDICTION_SUMMARY]).describe()
     if REPORT_STEP in run.steps:
         report_step = run.steps[REPORT_STEP]
         decision = DriftDecision.from_dict(report_step.outputs[DRIFT_DECISION][0].load())
         result.drift_summary = decision.summary()
+        if decision.prediction_drift is not None:
+            result.prediction_drift_summary = decision.prediction_drift.describe()
         result.drift_report_version = str(report_step.outputs[DRIFT_REPORT][0].version)
     return result
 
@@ -397,12 +433,16 @@ def _print_result(result: InferenceResult, say: Callable[[str], None]) -> None:
         say("Drift check: skipped (--no-drift-check)")
     else:
         say(result.drift_summary[0].upper() + result.drift_summary[1:])
+        if result.prediction_drift_summary is not None:
+            say(f"Prediction drift: {result.prediction_drift_summary.removeprefix('prediction drift ')}")
         say(f"Drift report: artifact '{DRIFT_REPORT}' version {result.drift_report_version}")
     reused = " (scores reused from an earlier run with the same model version and input)" if result.cached else ""
     say(
         f"Scored {result.rows_scored} rows with model '{result.model_name}' version {result.model_version}"
         f" (stage '{result.stage}'){reused}"
     )
+    if result.prediction_summary is not None:
+        say(f"Predicted values ({result.task}): {result.prediction_summary}")
     say(f"Predictions: artifact '{PREDICTIONS}' version {result.predictions_version} (run {result.run_name})")
     if result.output is not None:
         say(f"Predictions written to {result.output}")

@@ -10,10 +10,13 @@ from e2e_inference.names import (
     MODEL_NAME_COLUMN,
     MODEL_VERSION_COLUMN,
     PREDICTED_CLASS_COLUMN,
+    PREDICTION_COLUMN,
     PROBABILITY_COLUMN_PREFIX,
 )
 
-PREDICTION_COLUMNS = (PREDICTED_CLASS_COLUMN, MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN)
+# The columns of the predictions besides the id and the probabilities, of either task: the check
+# runs before the model version (and so its task) is known.
+PREDICTION_COLUMNS = (PREDICTED_CLASS_COLUMN, PREDICTION_COLUMN, MODEL_NAME_COLUMN, MODEL_VERSION_COLUMN)
 
 
 def check_id_column(id_column: str | None, columns: Sequence[str], source: str) -> None:

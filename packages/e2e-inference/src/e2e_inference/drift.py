@@ -2,6 +2,12 @@
 
 The decision is read from Evidently's test outcomes (``include_tests=True``), never from raw
 scores, whose direction depends on the method Evidently picks for each column.
+
+A regression version that has ``holdout_predictions`` adds one comparison to the report: the
+distribution of the model's predictions for the rows checked (all rows of a small input, the drift
+sample of a large one) against its predictions on the holdout rows (``compare_predictions``). It is
+shown in the report and recorded in the metadata (``prediction_drift``) but never counts toward the
+share of drifted columns nor any limit of the gate: the features decide, as for a classification.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from e2e_common.contract import DRIFT_REFERENCE
+from e2e_common.contract import DRIFT_REFERENCE, HOLDOUT_PREDICTION_COLUMN, HOLDOUT_PREDICTIONS
 from e2e_common.errors import QualityGateError
 from e2e_common.schemas import DataContract, FeatureKind
+from e2e_inference.names import METADATA_PREDICTION_DRIFT, PREDICTION_COLUMN
 from e2e_inference.settings import DriftOptions
 
 SAMPLE_SEED = 0
@@ -96,6 +103,47 @@ class ColumnDrift:
 
 
 @dataclass(frozen=True)
+class PredictionDrift:
+    """A regression's predictions for the rows checked against its predictions on the holdout rows:
+    Evidently's test of the ``prediction`` column. Reported, never gated. ``skipped`` says why no
+    comparison was made (a version trained without ``holdout_predictions``)."""
+
+    drifted: bool = False
+    method: str = ""
+    score: float | None = None
+    threshold: float | None = None
+    reference_rows: int = 0
+    current_rows: int = 0
+    skipped: str | None = None
+
+    @classmethod
+    def not_compared(cls, reason: str) -> PredictionDrift:
+        return cls(skipped=reason)
+
+    def describe(self) -> str:
+        """One phrase: the outcome, the test and its statistic, or why it was skipped."""
+        if self.skipped is not None:
+            return f"prediction drift not checked: {self.skipped}"
+        outcome = "drifted" if self.drifted else "no drift"
+        return (
+            f"predictions of {self.current_rows} rows vs {self.reference_rows} on the holdout: {outcome} "
+            f"({self.method} {_fmt(self.score)}, threshold {_fmt(self.threshold)}; not part of the gate)"
+        )
+
+    def metadata(self) -> dict[str, Any]:
+        if self.skipped is not None:
+            return {"skipped": self.skipped}
+        return {
+            "method": self.method,
+            "score": self.score,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+        }
+
+
+@dataclass(frozen=True)
 class DriftDecision:
     """What the drift gate decided, with every column's outcome."""
 
@@ -115,6 +163,8 @@ class DriftDecision:
     # Rows outside the training values per raw column, also where the drift check compared
     # preprocessed columns (a version without drift_reference).
     out_of_range_rows: dict[str, int] = field(default_factory=dict)
+    # A regression only: its predictions against those on the holdout (never part of ``refused``).
+    prediction_drift: PredictionDrift | None = None
 
     @property
     def na_moved_columns(self) -> list[str]:
@@ -211,11 +261,15 @@ class DriftDecision:
     def from_dict(cls, data: dict[str, Any]) -> DriftDecision:
         fields = {k: v for k, v in data.items() if k != "refused"}
         fields["columns"] = [ColumnDrift(**column) for column in data["columns"]]
+        if fields.get("prediction_drift") is not None:
+            fields["prediction_drift"] = PredictionDrift(**fields["prediction_drift"])
         return cls(**fields)
 
     def metadata(self) -> dict[str, Any]:
-        """Per-column results and the decision, as ZenML metadata (plain types)."""
-        return {
+        """Per-column results and the decision, as ZenML metadata (plain types); a regression adds
+        ``prediction_drift`` (``PredictionDrift.metadata``)."""
+        extra = {} if self.prediction_drift is None else {METADATA_PREDICTION_DRIFT: self.prediction_drift.metadata()}
+        return extra | {
             "refused": self.refused,
             "reasons": self.reasons,
             "weighted_drift_share": self.weighted_drift_share,
@@ -361,6 +415,16 @@ def out_of_range_exceeded(count: int, rows: int, limit: float) -> bool:
     return rows > 0 and count >= MIN_OUT_OF_RANGE_ROWS and count / rows > limit
 
 
+@dataclass(frozen=True)
+class PredictionReference:
+    """What the prediction part of a regression's drift check needs: the version's fitted preprocessing
+    and model (to predict the rows checked) and its ``holdout_predictions``."""
+
+    preprocess_pipeline: Any
+    model: Any
+    holdout_predictions: pd.DataFrame
+
+
 def check_against_version(
     rows: pd.DataFrame,
     contract: DataContract,
@@ -369,15 +433,18 @@ def check_against_version(
     reference_artifact: str,
     options: DriftOptions,
     out_of_range: tuple[dict[str, int], int] | None = None,
+    predictions: PredictionReference | None = None,
 ) -> DriftCheck:
     """The drift check of rows to score against a model version's reference: Evidently's comparison
     (``compare_with_reference``) with what the version's contract adds (``with_feature_profile``).
 
     ``out_of_range`` gives the counts over all rows to score and their number when ``rows`` is only
-    a sample of them.
+    a sample of them. ``predictions``: a regression's prediction part (``compare_predictions``).
     """
-    compared = compare_with_reference(rows, contract, preprocess_pipeline, reference, reference_artifact, options)
-    return with_feature_profile(compared, rows, contract, options, out_of_range)
+    compared = compare_with_reference(
+        rows, contract, preprocess_pipeline, reference, reference_artifact, options, predictions
+    )
+    return with_prediction_note(with_feature_profile(compared, rows, contract, options, out_of_range), contract)
 
 
 def compare_with_reference(
@@ -387,11 +454,14 @@ def compare_with_reference(
     reference: pd.DataFrame,
     reference_artifact: str,
     options: DriftOptions,
+    predictions: PredictionReference | None = None,
 ) -> DriftCheck:
     """Evidently's report and decision on ``rows`` against the version's reference.
 
     With the version's ``drift_reference`` (raw training features) the raw columns are compared;
-    a version that only has ``dataset_trn`` is compared on preprocessed columns.
+    a version that only has ``dataset_trn`` is compared on preprocessed columns. With ``predictions``
+    (a regression version's), the report adds its predictions for ``rows`` against those on the
+    holdout (``compare_predictions``), outside the decision's share and limits.
     """
     validated = contract.validate(rows)
     if reference_artifact == DRIFT_REFERENCE:
@@ -407,9 +477,7 @@ def compare_with_reference(
         current = _preprocessed_with_missing(preprocess_pipeline, rows, validated.features)
         categorical = []
         kind = "preprocessed"
-    return run_drift_check(
-        reference,
-        current,
+    arguments = dict(
         drift_share=options.drift_share,
         na_drift_tolerance=options.na_drift_tolerance,
         categorical_columns=categorical,
@@ -417,6 +485,85 @@ def compare_with_reference(
         reference_kind=kind,
         unseen_categories=validated.unseen_categories,
     )
+    if predictions is None:
+        return run_drift_check(reference, current, **arguments)
+    snapshot, decision = _feature_comparison(reference, current, **arguments)
+    prediction_snapshot, prediction_drift = compare_predictions(rows, predictions, options.drift_sample_rows)
+    return DriftCheck(
+        html=combined_html(snapshot, prediction_snapshot),
+        decision=replace(decision, prediction_drift=prediction_drift),
+    )
+
+
+PREDICTION_SECTION = "Predictions of these rows against the predictions on the holdout rows (not part of the gate)"
+
+
+def holdout_prediction_values(holdout: pd.DataFrame) -> pd.Series | None:
+    """The holdout predictions as numbers (missing ones dropped), or None when the artifact holds none."""
+    if not isinstance(holdout, pd.DataFrame) or HOLDOUT_PREDICTION_COLUMN not in holdout.columns:
+        return None
+    values = pd.to_numeric(holdout[HOLDOUT_PREDICTION_COLUMN], errors="coerce").astype("float64")
+    values = values[values.notna() & values.abs().lt(float("inf"))]
+    return None if values.empty else values.reset_index(drop=True)
+
+
+def compare_predictions(
+    rows: pd.DataFrame, predictions: PredictionReference, sample_size: int
+) -> tuple[Any, PredictionDrift]:
+    """Evidently's snapshot and outcome of the model's predictions for ``rows`` against its predictions
+    on the holdout rows, on bounded deterministic samples (K-S for small samples, as for features).
+    A non-finite prediction is a DataError (``predicted_numbers``). The snapshot is None when the
+    holdout predictions hold no number (the outcome says so)."""
+    from e2e_inference.predict import predicted_numbers
+
+    reference_values = holdout_prediction_values(predictions.holdout_predictions)
+    if reference_values is None:
+        return None, PredictionDrift.not_compared(
+            f"the version's {HOLDOUT_PREDICTIONS} artifact has no numbers in a column '{HOLDOUT_PREDICTION_COLUMN}'"
+        )
+    current_values = predicted_numbers(predictions.model, predictions.preprocess_pipeline.transform(rows))
+    reference = sample_rows(pd.DataFrame({PREDICTION_COLUMN: reference_values}), sample_size)
+    current = sample_rows(pd.DataFrame({PREDICTION_COLUMN: current_values}), sample_size)
+    snapshot = _run_prediction_report(reference, current)
+    column = decide(json.loads(snapshot.json()), reference, current, drift_share=1.0, na_drift_tolerance=1.0).columns[0]
+    return snapshot, PredictionDrift(
+        drifted=column.drifted,
+        method=column.method,
+        score=column.score,
+        threshold=column.threshold,
+        reference_rows=len(reference),
+        current_rows=len(current),
+    )
+
+
+def with_prediction_note(check: DriftCheck, contract: DataContract) -> DriftCheck:
+    """A regression's check that compared no predictions says why: its version has no holdout predictions."""
+    if not contract.is_regression or check.decision.prediction_drift is not None:
+        return check
+    note = PredictionDrift.not_compared(
+        f"the version has no {HOLDOUT_PREDICTIONS} artifact (trained before e2e-train recorded them)"
+    )
+    return replace(check, decision=replace(check.decision, prediction_drift=note))
+
+
+def combined_html(features: Any, predictions: Any | None) -> str:
+    """One standalone Evidently page: the features' report, then the predictions' section.
+
+    Evidently renders a snapshot's widgets into a page; both snapshots' widgets go into one page
+    (a group titled ``PREDICTION_SECTION`` for the predictions). Without a prediction snapshot, the
+    features' page as ``run_drift_check`` renders it.
+    """
+    if predictions is None:
+        return features.get_html_str(as_iframe=False).strip()
+    from evidently.core.metric_types import render_widgets
+    from evidently.legacy.renderers.html_widgets import group_widget
+
+    widgets = [
+        group_widget(title="", widgets=features._widgets),
+        *features._tests_widgets,
+        group_widget(title=PREDICTION_SECTION, widgets=predictions._widgets),
+    ]
+    return render_widgets(widgets, as_iframe=False).strip()
 
 
 def with_feature_profile(
@@ -436,12 +583,18 @@ def with_feature_profile(
 
 
 def early_comparison(
-    rows: pd.DataFrame, contract: DataContract, reference: pd.DataFrame, options: DriftOptions, model_version_id: str
+    rows: pd.DataFrame,
+    contract: DataContract,
+    reference: pd.DataFrame,
+    options: DriftOptions,
+    model_version_id: str,
+    predictions: PredictionReference | None = None,
 ) -> tuple[str, DriftCheck]:
     """``compare_with_reference`` against the version's drift reference, with its ``check_key``: the
-    drift worker's job that ``e2e-infer`` starts before the pipeline."""
-    key = check_key(rows, model_version_id, DRIFT_REFERENCE, options)
-    return key, compare_with_reference(rows, contract, None, reference, DRIFT_REFERENCE, options)
+    drift worker's job that ``e2e-infer`` starts before the pipeline (a regression's with its
+    ``predictions``)."""
+    key = check_key(rows, model_version_id, DRIFT_REFERENCE, options, with_predictions=predictions is not None)
+    return key, compare_with_reference(rows, contract, None, reference, DRIFT_REFERENCE, options, predictions)
 
 
 def early_sampled_comparison(
@@ -451,13 +604,14 @@ def early_sampled_comparison(
     options: DriftOptions,
     model_version_id: str,
     id_column: str | None,
+    predictions: PredictionReference | None = None,
 ) -> tuple[str, DriftCheck]:
     """``early_comparison`` of the drift sample of an input recorded by reference (the rows the
     ``sample_rows`` step takes)."""
     from e2e_inference.inputs import drift_sample
 
     rows = drift_sample(source, contract, id_column, options.drift_sample_rows)
-    return early_comparison(rows, contract, reference, options, model_version_id)
+    return early_comparison(rows, contract, reference, options, model_version_id, predictions)
 
 
 def _preprocessed_with_missing(preprocess_pipeline: Any, rows: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
@@ -481,6 +635,27 @@ def run_drift_check(
     unseen_categories: dict[str, int] | None = None,
 ) -> DriftCheck:
     """Compare ``current`` with ``reference`` (same columns) on bounded deterministic samples."""
+    snapshot, decision = _feature_comparison(
+        reference, current, drift_share=drift_share, na_drift_tolerance=na_drift_tolerance,
+        categorical_columns=categorical_columns, sample_size=sample_size, reference_kind=reference_kind,
+        unseen_categories=unseen_categories,
+    )
+    return DriftCheck(html=snapshot.get_html_str(as_iframe=False).strip(), decision=decision)
+
+
+def _feature_comparison(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    drift_share: float,
+    na_drift_tolerance: float,
+    categorical_columns: Sequence[str] = (),
+    sample_size: int,
+    reference_kind: str = "raw",
+    unseen_categories: dict[str, int] | None = None,
+) -> tuple[Any, DriftDecision]:
+    """Evidently's snapshot of ``current`` against ``reference`` (same columns, bounded samples) and
+    the decision read from it."""
     columns = [str(c) for c in reference.columns]
     missing = [c for c in columns if c not in current.columns]
     if missing:
@@ -497,7 +672,7 @@ def run_drift_check(
         reference_kind=reference_kind,
         unseen_categories=unseen_categories or {},
     )
-    return DriftCheck(html=snapshot.get_html_str(as_iframe=False).strip(), decision=decision)
+    return snapshot, decision
 
 
 SMALL_SAMPLE_ROWS = 1_000
@@ -521,14 +696,18 @@ def check_key(
     model_version_id: str,
     reference_artifact: str,
     options: DriftOptions,
+    with_predictions: bool = False,
 ) -> str:
     """What Evidently's comparison of ``rows`` depends on, as one string: the rows' content (values,
-    columns, types and order), the model version, its reference artifact and the options. Two with the
-    same key make the same decision: the command starts one early and the step takes its result."""
+    columns, types and order), the model version, its reference artifact, the options and whether a
+    regression's predictions are compared too. Two with the same key make the same decision: the
+    command starts one early and the step takes its result."""
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(rows, index=True).to_numpy().tobytes())
     digest.update(json.dumps([[str(c), str(t)] for c, t in rows.dtypes.items()]).encode())
     digest.update(f"{model_version_id}\0{reference_artifact}\0{options.model_dump_json()}".encode())
+    if with_predictions:
+        digest.update(f"\0{HOLDOUT_PREDICTIONS}".encode())
     return digest.hexdigest()
 
 
@@ -574,6 +753,19 @@ def _run_report(
         ),
     ]
     return Report(metrics, include_tests=True).run(
+        reference_data=Dataset.from_pandas(reference, data_definition=definition),
+        current_data=Dataset.from_pandas(current, data_definition=definition),
+    )
+
+
+def _run_prediction_report(reference: pd.DataFrame, current: pd.DataFrame) -> Any:
+    """Evidently's drift test of the one ``prediction`` column (numeric), with ``tests_for_sizes``' test."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    definition = DataDefinition(numerical_columns=[PREDICTION_COLUMN])
+    method = tests_for_sizes(reference, current).get("num_method")
+    return Report([ValueDrift(column=PREDICTION_COLUMN, method=method)], include_tests=True).run(
         reference_data=Dataset.from_pandas(reference, data_definition=definition),
         current_data=Dataset.from_pandas(current, data_definition=definition),
     )

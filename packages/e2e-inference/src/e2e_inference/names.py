@@ -17,11 +17,18 @@ PREDICTION_PART: Final = "prediction_part"
 METADATA_DRIFT: Final = "drift"
 METADATA_INFERENCE: Final = "inference"
 
-# Columns of the predictions table besides one probability column per class. The id column is
-# named after --id-column when one is given, else it holds the row number and is called "id".
+# Keys of the drift report's metadata (under METADATA_DRIFT) and of the predictions' (under
+# METADATA_INFERENCE) that a regression version adds.
+METADATA_PREDICTION_DRIFT: Final = "prediction_drift"
+METADATA_PREDICTION_SUMMARY: Final = "prediction_summary"
+
+# Columns of the predictions table. The id column is named after --id-column when one is given, else
+# it holds the row number and is called "id". A classification has the predicted class and one
+# probability column per class; a regression one number per row, ``PREDICTION_COLUMN`` (float64).
 PREDICTION_ID_COLUMN: Final = "id"
 PREDICTED_CLASS_COLUMN: Final = "predicted_class"
 PROBABILITY_COLUMN_PREFIX: Final = "proba_"
+PREDICTION_COLUMN: Final = "prediction"
 MODEL_NAME_COLUMN: Final = "model_name"
 MODEL_VERSION_COLUMN: Final = "model_version"
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from e2e_common.errors import DataError
 from e2e_common.files import table_format
 from e2e_common.uris import Location, check_writable_object, is_uri, object_writer
+from e2e_inference.summary import PredictionSummary
 
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -265,6 +266,8 @@ class ScoredPart(BaseModel):
     index: int
     uri: str
     rows: int
+    # A regression's: count, min, mean and max of the part's predictions.
+    prediction_summary: PredictionSummary | None = None
 
 
 class PredictionsReference(BaseModel):

@@ -13,7 +13,7 @@ from uuid import UUID
 from zenml import pipeline, unmapped
 from zenml.client import Client
 
-from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
+from e2e_common.contract import DATA_CONTRACT, HOLDOUT_PREDICTIONS, MODEL, PREPROCESS_PIPELINE
 from e2e_common.images import DOCKER_SETTINGS_KEY, INFERENCE_DISTRIBUTION, docker_settings
 from e2e_common.notify import notify_failure_hook
 from e2e_inference.output import OutputTarget
@@ -65,6 +65,9 @@ def inference_pipeline(
 ) -> None:
     """Load and check rows, drift report and gate, predict; artifacts linked to the model version.
 
+    The steps read the task from the version's data contract. A version with ``holdout_predictions``
+    (a regression's) gives the drift report its model and those predictions.
+
     ``output``: the scoring step writes the ``--output`` file's temporary copy before it returns the
     ``predictions`` (local orchestrator only: the CLI renames it once the run has completed).
     """
@@ -72,6 +75,8 @@ def inference_pipeline(
     contract = model.get_artifact(DATA_CONTRACT)
     preprocess = model.get_artifact(PREPROCESS_PIPELINE)
     classifier = model.get_artifact(MODEL)
+    holdout = model.get_artifact(HOLDOUT_PREDICTIONS)
+    prediction_part = {} if holdout is None else {"model": classifier, "holdout_predictions": holdout}
     id_column = input_options.id_column
     range_counts = []
     if input_reference is None:
@@ -87,13 +92,13 @@ def inference_pipeline(
     if not drift.no_drift_check:
         _, decision = drift_report(
             rows, contract, preprocess, model.get_artifact(reference_artifact), reference_artifact,
-            model_version_id, data_fingerprint, drift, range_counts, id=REPORT_STEP,
+            model_version_id, data_fingerprint, drift, range_counts, id=REPORT_STEP, **prediction_part,
         )
         drift_gate(decision, id=GATE_STEP)
     if input_reference is None:
         predictions = predict(
             rows, preprocess, classifier, model_version, model_version_id, data_fingerprint, id_column, output,
-            id=PREDICT_STEP,
+            contract, id=PREDICT_STEP,
         )
     else:
         parts = score_partition.map(
@@ -104,6 +109,7 @@ def inference_pipeline(
             model_version_id=unmapped(model_version_id),
             chunk_size=unmapped(input_options.chunk_size),
             id_column=unmapped(id_column),
+            data_contract=unmapped(contract),
         )
         predictions = publish_predictions(
             parts, model_version, model_version_id, data_fingerprint, output, id=PUBLISH_STEP

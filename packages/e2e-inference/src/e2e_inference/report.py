@@ -3,6 +3,9 @@
 The ZenML dashboard shows HTML in a sandbox without scripts, where Evidently's report is blank; the
 Markdown summary (the gate's decision, then one row per column) is the artifact's first view and the
 full report its second. ``e2e-infer --report FILE`` writes the full report for a browser.
+
+A regression's report ends with its predictions against those on the holdout rows: a section of the
+summary (``PREDICTIONS_HEADING``) and of the full report, outside the gate's decision.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from pydantic import BaseModel, ConfigDict
 from zenml.enums import ArtifactType, VisualizationType
 from zenml.materializers.base_materializer import BaseMaterializer
 
-from e2e_inference.drift import ColumnDrift, DriftDecision
+from e2e_inference.drift import ColumnDrift, DriftDecision, PredictionDrift
 
 SUMMARY_FILE = "summary.md"
+PREDICTIONS_HEADING = "## Predictions against the holdout (not part of the gate)"
 REPORT_FILE = "report.html"
 
 
@@ -47,7 +51,26 @@ def summary_markdown(decision: DriftDecision) -> str:
     flagged = decision.most_drifted(limit=len(decision.columns))
     rest = [column for column in decision.columns if column not in flagged]
     lines += [_row(column) for column in [*flagged, *rest]]
+    if decision.prediction_drift is not None:
+        lines += ["", *_prediction_lines(decision.prediction_drift)]
     return "\n".join(lines) + "\n"
+
+
+def _prediction_lines(drift: PredictionDrift) -> list[str]:
+    """A regression's section: the test of its predictions for these rows against those on the holdout."""
+    if drift.skipped is not None:
+        return [PREDICTIONS_HEADING, "", f"Not compared: {drift.skipped}."]
+    return [
+        PREDICTIONS_HEADING,
+        "",
+        f"The model's predictions for {drift.current_rows} of these rows compared with its predictions for "
+        f"{drift.reference_rows} holdout rows; shown, never counted by the gate.",
+        "",
+        "| column | test | statistic | threshold | drifted |",
+        "| --- | --- | --- | --- | --- |",
+        f"| prediction | {drift.method or 'n/a'} | {_number(drift.score)} | {_number(drift.threshold)} "
+        f"| {'**yes**' if drift.drifted else 'no'} |",
+    ]
 
 
 def _row(column: ColumnDrift) -> str:

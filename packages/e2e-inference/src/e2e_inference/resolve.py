@@ -33,7 +33,7 @@ class ResolvedVersion:
     def describe(self) -> str:
         return (
             f"model '{self.model_name}' version {self.version_name} at stage '{self.stage}' "
-            f"(data contract v{self.contract.contract_version})"
+            f"({self.contract.task.value}, data contract v{self.contract.contract_version})"
         )
 
 

@@ -3,7 +3,9 @@
 MLflow's scoring protocol (``POST /invocations`` with ``dataframe_records``, ``dataframe_split``,
 ``instances`` or ``inputs`` JSON, or CSV), parsed by MLflow's own helpers; the rows are checked
 against the version's data contract and scored with its ``preprocess_pipeline`` and ``model``,
-exactly as ``e2e-infer`` does (``check_rows``, ``rows_to_score``, ``score_chunk``).
+exactly as ``e2e-infer`` does (``check_rows``, ``rows_to_score``, ``score_chunk``). A regression
+version (the task of its data contract) answers a number per row (``prediction``), a classification
+its class and probabilities.
 
 The logic is in plain functions and ``ModelHolder``; the FastAPI routes of ``create_app`` are thin.
 A ``ModelHolder`` keeps one reference to the ``ServedModel``: the poll thread loads a newly promoted
@@ -52,7 +54,9 @@ TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 
 # Keys of GET /health.
-HEALTH_KEYS = ("model_name", "stage", "version", "version_id", "stage_version", "behind", "checked_at", "last_error")
+HEALTH_KEYS = (
+    "model_name", "stage", "version", "version_id", "task", "stage_version", "behind", "checked_at", "last_error"
+)
 
 REQUEST_SOURCE = "the request"
 class RequestError(Exception):
@@ -245,14 +249,18 @@ class ServedModel:
         from e2e_inference.predict import score_chunk
 
         id_column = check_request_rows(rows, self.contract)
-        return score_chunk(
-            rows_to_score(rows, self.contract, id_column),
-            self.preprocess_pipeline,
-            self.model,
-            model_name=self.model_name,
-            model_version=self.version_name,
-            id_column=id_column,
-        )
+        try:
+            return score_chunk(
+                rows_to_score(rows, self.contract, id_column),
+                self.preprocess_pipeline,
+                self.model,
+                model_name=self.model_name,
+                model_version=self.version_name,
+                id_column=id_column,
+                task=self.contract.task,
+            )
+        except DataError as exc:  # a regressor's non-finite prediction: names row numbers, never values
+            raise bad_request(str(exc)) from None
 
     def answer(self, body: bytes, content_type: str | None) -> dict[str, Any]:
         """The answer to ``POST /invocations``: ``{"predictions": [record per row]}``."""
@@ -497,6 +505,7 @@ class ModelHolder:
                 "stage": self.stage,
                 "version": served.version_name if served is not None else None,
                 "version_id": served.version_id if served is not None else None,
+                "task": served.contract.task.value if served is not None else None,
                 "stage_version": at_stage.version_name if at_stage is not None else None,
                 "behind": self.behind,
                 "checked_at": self.checked_at,

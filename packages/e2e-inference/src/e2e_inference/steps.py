@@ -13,6 +13,7 @@ import pandas as pd
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
 from zenml.config import CachePolicy
 
+import e2e_common.contract
 import e2e_common.data
 import e2e_common.schemas
 import e2e_inference.columns
@@ -20,18 +21,21 @@ import e2e_inference.drift
 import e2e_inference.inputs
 import e2e_inference.predict
 import e2e_inference.sources
+import e2e_inference.summary
 from e2e_common.errors import DataError
 from e2e_common.notify import notify
 from e2e_common.schemas import DataContract
 from e2e_inference import drift_worker
 from e2e_inference.drift import (
     DriftDecision,
+    PredictionReference,
     RangeCount,
     check_key,
     compare_with_reference,
     enforce,
     report_location,
     with_feature_profile,
+    with_prediction_note,
 )
 from e2e_inference.inputs import check_rows, drift_sample, read_input, rows_to_score
 from e2e_inference.names import (
@@ -41,6 +45,8 @@ from e2e_inference.names import (
     INFERENCE_INPUT,
     METADATA_DRIFT,
     METADATA_INFERENCE,
+    METADATA_PREDICTION_SUMMARY,
+    PREDICTION_COLUMN,
     PREDICTION_PART,
     PREDICTIONS,
     SCORING_PLAN,
@@ -56,6 +62,7 @@ from e2e_inference.sources import (
     iter_partition_chunks,
     plan_partitions,
 )
+from e2e_inference.summary import PredictionSummary
 
 PART_FILE_NAME = "predictions.parquet"
 
@@ -76,6 +83,7 @@ CACHE_POLICY = CachePolicy(
         e2e_inference.inputs,
         e2e_inference.predict,
         e2e_inference.sources,
+        e2e_inference.summary,
         e2e_common.data,
         e2e_common.schemas,
     ],
@@ -118,6 +126,8 @@ def drift_report(
     data_fingerprint: str,
     options: DriftOptions,
     range_counts: list[RangeCount],
+    model: Any = None,
+    holdout_predictions: pd.DataFrame | None = None,
 ) -> tuple[
     Annotated[DriftReport, ArtifactConfig(name=DRIFT_REPORT, materializer=DriftReportMaterializer)],
     Annotated[dict, DRIFT_DECISION],
@@ -126,16 +136,24 @@ def drift_report(
 
     ``range_counts`` are the out-of-range counts of every partition of a large input, whose ``rows``
     are only a sample; for a small input (no counts given) they are counted on ``rows``, all of them.
+    A regression version's ``model`` and ``holdout_predictions`` add its predictions for ``rows``
+    against those on the holdout to the report (not to the decision: ``e2e_inference.drift``).
     """
     contract = load_contract(data_contract)
+    predictions = (
+        PredictionReference(preprocess_pipeline, model, holdout_predictions)
+        if contract.is_regression and model is not None and holdout_predictions is not None
+        else None
+    )
     compared = drift_worker.run(
-        check_key(rows, model_version_id, reference_artifact, options),
+        check_key(rows, model_version_id, reference_artifact, options, with_predictions=predictions is not None),
         compare_with_reference,
-        rows, contract, preprocess_pipeline, reference, reference_artifact, options,
+        rows, contract, preprocess_pipeline, reference, reference_artifact, options, predictions,
     )
     check = with_feature_profile(
         compared, rows, contract, options, RangeCount.total(range_counts) if range_counts else None
     )
+    check = with_prediction_note(check, contract)
     log_metadata(
         metadata={METADATA_DRIFT: check.decision.metadata()}, infer_artifact=True, artifact_name=DRIFT_REPORT
     )
@@ -168,16 +186,25 @@ def predict(
     data_fingerprint: str,
     id_column: str | None = None,
     output: OutputTarget | None = None,
+    data_contract: DataContract | dict | None = None,
 ) -> Annotated[pd.DataFrame, PREDICTIONS]:
-    """Score the rows with the version's preprocessing and model, as fitted.
+    """Score the rows with the version's preprocessing and model, as fitted, for the task of its data
+    contract (a classification when none is given).
 
     With ``output``, the predictions are written to its temporary file before they are returned: a
     write that fails (a full disk) fails the step, and the run publishes no ``predictions``.
     """
     drift_worker.stop()  # done, or its job unused (the drift step was cached): free its core and memory
     model_name = get_step_context().model.name
+    task = _task(data_contract)
     predictions = score_chunk(
-        rows, preprocess_pipeline, model, model_name=model_name, model_version=model_version, id_column=id_column
+        rows, preprocess_pipeline, model, model_name=model_name, model_version=model_version, id_column=id_column,
+        task=task,
+    )
+    summary = (
+        {METADATA_PREDICTION_SUMMARY: PredictionSummary.of(predictions[PREDICTION_COLUMN]).metadata()}
+        if task is e2e_common.contract.Task.REGRESSION
+        else {}
     )
     log_metadata(
         metadata={
@@ -187,6 +214,7 @@ def predict(
                 "model_version_id": model_version_id,
                 "input_fingerprint": data_fingerprint,
                 "id_column": id_column or "row number",
+                **summary,
             }
         },
         infer_artifact=True,
@@ -195,6 +223,13 @@ def predict(
     if output is not None:
         output.write_table(predictions)
     return predictions
+
+
+def _task(data_contract: DataContract | dict | None) -> e2e_common.contract.Task:
+    """The task of the version's data contract; a classification without one (a caller of before 0.x)."""
+    if data_contract is None:
+        return e2e_common.contract.Task.CLASSIFICATION
+    return load_contract(data_contract).task
 
 
 @step(enable_cache=False)
@@ -247,8 +282,10 @@ def score_partition(
     model_version_id: str,
     chunk_size: int,
     id_column: str | None = None,
+    data_contract: DataContract | dict | None = None,
 ) -> Annotated[ScoredPart, PREDICTION_PART]:
-    """Score one partition chunk by chunk, streaming its predictions to Parquet in the artifact store."""
+    """Score one partition chunk by chunk, streaming its predictions to Parquet in the artifact store
+    (a regression's also summarised: ``ScoredPart.prediction_summary``)."""
     drift_worker.stop()  # done, or its job unused (the drift step was cached): free its core and memory
     from zenml.io import fileio
 
@@ -257,22 +294,34 @@ def score_partition(
     part_uri = f"{folder}/{PART_FILE_NAME}"
 
     model_name = get_step_context().model.name
+    task = _task(data_contract)
+    summary = PredictionSummary()
 
     def scored() -> Iterator[pd.DataFrame]:
+        nonlocal summary
         first_row = partition.first_row
         for chunk in iter_partition_chunks(partition, chunk_size):
             try:
-                yield score_chunk(
+                predictions = score_chunk(
                     chunk, preprocess_pipeline, model, model_name=model_name, model_version=model_version,
                     id_column=id_column,
                     first_row=first_row,
+                    task=task,
                 )
             except DataError as exc:
                 raise DataError(f"{partition.source.uri}: {exc}") from exc
+            if task is e2e_common.contract.Task.REGRESSION:
+                summary = summary.combine(PredictionSummary.of(predictions[PREDICTION_COLUMN]))
+            yield predictions
             first_row += len(chunk)
 
     rows = write_part(scored(), part_uri)
-    return ScoredPart(index=partition.index, uri=part_uri, rows=rows)
+    return ScoredPart(
+        index=partition.index,
+        uri=part_uri,
+        rows=rows,
+        prediction_summary=summary if task is e2e_common.contract.Task.REGRESSION else None,
+    )
 
 
 @step(enable_cache=False)
@@ -297,6 +346,13 @@ def publish_predictions(
             with fileio.open(part.uri, "rb") as source:
                 columns = list(pq.ParquetFile(source).schema_arrow.names)
             break
+    summaries = [part.prediction_summary for part in parts if part.prediction_summary is not None]
+    regression = {}
+    if summaries:
+        total = PredictionSummary()
+        for part_summary in summaries:
+            total = total.combine(part_summary)
+        regression = {METADATA_PREDICTION_SUMMARY: total.metadata()}
     reference = PredictionsReference(
         parts=parts,
         rows=sum(part.rows for part in parts),
@@ -313,6 +369,7 @@ def publish_predictions(
                 "model_version_id": model_version_id,
                 "input_fingerprint": input_fingerprint,
                 "stored": "parts by reference",
+                **regression,
             }
         },
         infer_artifact=True,
