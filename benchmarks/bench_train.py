@@ -59,6 +59,8 @@ BIN = Path(sys.executable).parent
 CONFIG = Path("packages") / "e2e-training" / "src" / "e2e_training" / "config" / "default.yaml"
 FIXED_COST_FACTOR = 1.3
 BUDGET_TOLERANCE = 1.1
+# The regression tables' notes name the steps that took this many seconds or more.
+SLOW_STEP = 10.0
 RUN_LINE = re.compile(r": run (\S+)")
 HOLDOUT_LINE = re.compile(r"holdout accuracy ([0-9.]+)")
 
@@ -219,7 +221,7 @@ def run_regression_table(table: RegressionTable, e2e_train: list[str], env: dict
 
 def print_regression(done: list[RegressionRun], steps: dict, runs: dict[str, str], metadata: dict) -> None:
     print()
-    print(f"{'regression':10} {'rows':>6} {'no target':>9} {'holdout':>7} {'RMSE':>11} {'HGB RMSE':>11} {'ratio':>6}  "
+    print(f"{'regression':10} {'rows':>6} {'no target':>9} {'holdout':>7} {'RMSE':>10} {'HGB RMSE':>10} {'ratio':>7}  "
           f"{'e2e-train s':>11} {'search s':>8} {'HGB fit s':>9} {'e2e-infer s':>11}")
     notes = []
     for run in done:
@@ -240,13 +242,15 @@ def print_regression(done: list[RegressionRun], steps: dict, runs: dict[str, str
                          f"rows, the version records {rmse:.6g}")
         ratio = rmse / baseline.rmse
         searched = search_seconds(steps[runs[table.name]]["steps"])
-        print(f"{table.name:10} {baseline.rows:6,} {baseline.unlabelled:9,} {holdout:7,} {rmse:11.4g} "
-              f"{baseline.rmse:11.4g} {ratio:6.3f}  {run.train.wall_seconds:11.2f} {searched:8.2f} "
+        print(f"{table.name:10} {baseline.rows:6,} {baseline.unlabelled:9,} {holdout:7,} {rmse:10,.1f} "
+              f"{baseline.rmse:10,.1f} {ratio:7.4f}  {run.train.wall_seconds:11.2f} {searched:8.2f} "
               f"{baseline.fit_seconds:9.2f} {run.infer.wall_seconds:11.2f} "
               f"{'met' if ratio <= 1.0 + 5e-5 else 'MISSED'}")
         selection = recorded.get("model_selection", {})
-        candidates = ", ".join(f"{family} {score:.4g}" for family, score in selection.get("candidates", {}).items())
+        candidates = ", ".join(f"{family} {score:,.1f}" for family, score in selection.get("candidates", {}).items())
         notes.append(f"{table.name}: selected {selection.get('selected')} (cv {selection.get('metric')}: {candidates})")
+        slow = [f"{name} {seconds:.1f} s" for name, seconds in steps[runs[table.name]]["steps"] if seconds >= SLOW_STEP]
+        notes.append(f"{table.name}: steps of {SLOW_STEP:g} s or more: {', '.join(slow) or 'none'}")
     for note in notes:
         print(f"  {note}")
 
