@@ -25,7 +25,7 @@ In one fresh ZenML store, each command as a whole process:
 ``--tables-only`` skips 1-4 (run only the tables, e.g. ``--tables-only --tables txhousing,ames,hitters``).
 
 ``--code-from`` runs ``e2e-train`` from the packages of another checkout (a ``git worktree`` of an
-older commit), to measure how long it took before a change.
+older commit), to measure how long it took before a change (before regression support, add ``--no-regression``).
 """
 
 from __future__ import annotations
