@@ -28,9 +28,33 @@ def test_pipeline_imputes_scales_and_encodes_the_contract_features_only(training
     contract = DataContract.from_frame(training.drop(columns="noise"), target="label")
     pipeline = build_preprocess_pipeline(contract)
     out = pipeline.fit_transform(training.drop(columns="label"))
-    assert list(out.columns) == ["size", "color___missing__", "color_blue", "color_red"]
+    assert list(out.columns) == ["size", "missingindicator_size", "color___missing__", "color_blue", "color_red"]
     assert out["size"].min() == 0.0 and out["size"].max() == 1.0
+    assert out["missingindicator_size"].tolist() == [0.0, 0.0, 1.0, 0.0]
     assert not out.isna().any().any()
+
+
+def test_gradient_boosting_sees_missing_numbers_as_missing_as_on_raw_rows():
+    """The wrapper gives HistGradientBoosting the missing values back: its predictions are those of a
+    default model fitted on the raw rows with their missing values (scaling does not move a tree's splits)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from e2e_common.preprocessing import NativeCategoriesRegressor
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    frame["y"] = 3 * frame["x"] + frame["z"] + rng.normal(scale=0.1, size=n)
+    frame.loc[frame.index % 4 == 0, "x"] = np.nan  # missing values that carry no signal of their own
+    frame.loc[frame["x"].isna(), "y"] += 10.0  # ... and missing values that do
+    contract = DataContract.from_frame(frame, target="y")
+    pipeline = build_preprocess_pipeline(contract).fit(frame[["x", "z"]])
+    model = NativeCategoriesRegressor(HistGradientBoostingRegressor(random_state=0), (), ("x", "z"))
+    model.fit(pipeline.transform(frame[["x", "z"]]), frame["y"])
+    assert model.missing_ == {"x": "missingindicator_x"}
+    raw = HistGradientBoostingRegressor(random_state=0).fit(frame[["x", "z"]], frame["y"])
+    ours = model.predict(pipeline.transform(frame[["x", "z"]]))
+    assert np.allclose(ours, raw.predict(frame[["x", "z"]]), atol=1e-6)
 
 
 def test_unseen_category_is_encoded_as_all_zeros(contract, training):

@@ -17,6 +17,8 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 from e2e_common.schemas import DataContract, FeatureKind
 
 MISSING_CATEGORY = "__missing__"
+# scikit-learn's name of the column that marks a numeric feature's missing values (``add_indicator``).
+MISSING_INDICATOR_PREFIX = "missingindicator_"
 
 
 class ContractCaster(TransformerMixin, BaseEstimator):
@@ -70,6 +72,11 @@ def build_preprocess_pipeline(
     """An unfitted Pipeline: contract check, imputation, optional MinMax scaling, numbers bounded to
     ±``FEATURE_BOUND``, one-hot encoding.
 
+    A numeric feature with missing values on the train rows gets, besides its median-filled column, a
+    column ``missingindicator_<name>`` that is 1 where the value was missing: a linear model learns
+    from it that a value was missing, and ``NativeCategories`` turns the pair back into a missing value
+    for a gradient-boosting model, which learns where missing values go by itself.
+
     Unknown categories are encoded as all zeros; the output is a DataFrame with stable names.
     ``max_categories`` bounds the one-hot columns of each categorical: its ``max_categories - 1``
     most frequent levels on the train rows, and one column ``<name>_infrequent_sklearn`` for the
@@ -80,7 +87,7 @@ def build_preprocess_pipeline(
     categorical = contract.columns_of_kind(FeatureKind.CATEGORICAL)
 
     numeric_steps: list[tuple[str, object]] = [
-        ("impute", SimpleImputer(strategy="median", keep_empty_features=True))
+        ("impute", SimpleImputer(strategy="median", keep_empty_features=True, add_indicator=True))
     ]
     if normalize:
         numeric_steps.append(("scale", MinMaxScaler()))
@@ -128,6 +135,10 @@ class NativeCategories(BaseEstimator):
     features, which keep their names, e.g. ``cabin_count`` next to ``cabin``) is never one of them. A feature with more than ``MOST_NATIVE_CATEGORIES`` columns
     stays one-hot. A model version holding these classes needs an e2e-tabular-common that has them
     (the classifier was added after 0.1.0, the regressor after 0.3.0, see its CHANGELOG).
+
+    A numeric feature's median-filled column and its ``missingindicator_<name>`` column (see
+    ``build_preprocess_pipeline``) become the feature's column with its missing values back, as
+    ``estimator`` handles them natively.
     """
 
     def __init__(
@@ -148,8 +159,20 @@ class NativeCategories(BaseEstimator):
                 groups[owner].append(column)
         return {name: found for name, found in groups.items() if 1 < len(found) <= MOST_NATIVE_CATEGORIES}
 
+    def _missing(self, columns: list[str]) -> dict[str, str]:
+        present = set(columns)
+        return {
+            column[len(MISSING_INDICATOR_PREFIX) :]: column
+            for column in columns
+            if column.startswith(MISSING_INDICATOR_PREFIX) and column[len(MISSING_INDICATOR_PREFIX) :] in present
+            and column[len(MISSING_INDICATOR_PREFIX) :] in self.other_features
+        }
+
     def _coded(self, X: pd.DataFrame) -> pd.DataFrame:
-        coded = X.drop(columns=[column for found in self.groups_.values() for column in found])
+        missing = getattr(self, "missing_", {})  # versions pickled before it have none
+        coded = X.drop(columns=[column for found in self.groups_.values() for column in found] + list(missing.values()))
+        for name, indicator in missing.items():
+            coded[name] = X[name].mask(X[indicator].to_numpy() > 0)
         for name, found in self.groups_.items():
             onehot = X[found].to_numpy()
             codes = np.where(onehot.max(axis=1) > 0, onehot.argmax(axis=1), -1)
@@ -160,6 +183,7 @@ class NativeCategories(BaseEstimator):
         from sklearn.base import clone
 
         self.groups_ = self._groups([str(column) for column in X.columns])
+        self.missing_ = self._missing([str(column) for column in X.columns])
         self.estimator_ = clone(self.estimator).fit(self._coded(X), y)
         return self
 
