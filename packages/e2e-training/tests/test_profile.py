@@ -27,3 +27,11 @@ def test_the_signal_column_carries_the_importance_and_ranges_come_from_the_train
     signal = completed.feature("signal")
     assert (signal.minimum, signal.maximum) == (train["signal"].min(), train["signal"].max())
     assert completed.feature("color").minimum is None and completed.feature("color").categories == ["blue", "red"]
+
+
+def test_a_wide_table_is_permuted_fewer_times_but_at_least_once():
+    from e2e_training.profile import IMPORTANCE_REPEATS, importance_repeats
+
+    assert importance_repeats(4) == IMPORTANCE_REPEATS
+    assert importance_repeats(30) == 4
+    assert importance_repeats(73) == 1 and importance_repeats(500) == 1
