@@ -134,7 +134,7 @@ class NativeCategories(BaseEstimator):
     features goes to the longer one, and a name in ``other_features`` (the numeric and boolean
     features, which keep their names, e.g. ``cabin_count`` next to ``cabin``) is never one of them. A feature with more than ``MOST_NATIVE_CATEGORIES`` columns
     stays one-hot. A model version holding these classes needs an e2e-tabular-common that has them
-    (the classifier was added after 0.1.0, the regressor after 0.3.0, see its CHANGELOG).
+    (both are new in 0.1.0, see its CHANGELOG).
 
     A numeric feature's median-filled column and its ``missingindicator_<name>`` column (see
     ``build_preprocess_pipeline``) become the feature's column with its missing values back, as
