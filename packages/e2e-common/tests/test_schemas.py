@@ -187,3 +187,9 @@ def test_a_target_nothing_can_be_learned_from_is_a_data_error(target, task, mess
     frame = pd.DataFrame({"x": range(6), "y": pd.Series(target, dtype=object if target[0] is None else None)})
     with pytest.raises(DataError, match=message):
         DataContract.from_frame(frame, target="y", task=task)
+
+
+def test_floats_too_large_to_be_labels_are_a_regression():
+    frame = pd.DataFrame({"x": range(60), "y": [1e17, 2e17, 3e17] * 20})
+    contract = DataContract.from_frame(frame, target="y")
+    assert contract.is_regression and "too large to be class labels (e.g. 1e+17)" in contract.task_reason

@@ -279,3 +279,18 @@ def test_few_whole_numbers_stay_classes_unless_task_regression(tmp_path):
     assert not rules.is_regression and rules.classes == [1, 2, 3, 4, 5]
     _, forced = check_input(settings_for(path, "--task", "regression"))
     assert forced.is_regression and forced.task_reason == "--task regression"
+
+
+def test_score_floors_on_a_regression_need_the_metric_they_are_in(tmp_path):
+    path = tmp_path / "prices.csv"
+    prices().to_csv(path, index=False)
+    with pytest.raises(UsageError, match=r"--min-test-score are in the units of --metric, and this target is a regression"):
+        check_input(settings_for(path, "--min-test-score", "0.8"))
+    check_input(settings_for(path, "--min-test-score", "0.8", "--metric", "r2"))
+
+
+def test_mape_on_a_target_of_zeros_written_as_text_is_refused(tmp_path):
+    path = tmp_path / "text.parquet"
+    prices().assign(y=lambda f: f["y"].round(1).astype(str)).assign(y=lambda f: f["y"].where(f.index > 2, "0.0")).to_parquet(path)
+    with pytest.raises(UsageError, match="3 rows have a target of 0"):
+        check_input(settings_for(path, "--task", "regression", "--metric", "mape"))

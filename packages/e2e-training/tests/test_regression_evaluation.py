@@ -392,3 +392,12 @@ def test_a_version_without_a_preprocessing_or_model_artifact_cannot_be_moved(reg
 
     with pytest.raises(DataError, match="has no preprocess_pipeline, model artifact"):
         check_movable("m", Bare(5, contract), "staging", None, True)
+
+
+def test_predictions_that_are_not_numbers_leave_every_metric_undefined_instead_of_crashing():
+    import numpy as np
+
+    from e2e_training.evaluate import regression_scores
+
+    scores = regression_scores(np.array([1.0, 2.0, 3.0]), np.array([1.0, np.nan, 3.0]))
+    assert scores.rmse is None and scores.mae is None and scores.r2 is None and scores.rows == 3

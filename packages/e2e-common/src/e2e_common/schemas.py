@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from e2e_common.checks import check_magnitude, infinite_count, unsupported_values, without_infinities
+from e2e_common.checks import (
+    LARGEST_WHOLE_LABEL,
+    check_magnitude,
+    infinite_count,
+    unsupported_values,
+    without_infinities,
+)
 from e2e_common.contract import (
     CLASSIFICATION_CONTRACT_VERSION,
     CONTRACT_VERSION,
@@ -232,6 +238,10 @@ def infer_task(labels: pd.Series, requested: Task | str | None = None) -> tuple[
     fractional = values[values != values.round()]
     if not fractional.empty:
         return Task.REGRESSION, f"the target holds numbers with fractions (e.g. {plain_value(fractional.iloc[0])!r})"
+    # Floats this large no longer tell whole numbers apart: 1e17 + 1 == 1e17.
+    huge = values[values.abs() >= LARGEST_WHOLE_LABEL] if pd.api.types.is_float_dtype(labels) else values.iloc[:0]
+    if not huge.empty:
+        return Task.REGRESSION, f"the target holds numbers too large to be class labels (e.g. {plain_value(huge.iloc[0]):g})"
     distinct = int(values.nunique())
     if distinct > MAX_INFERRED_CLASSES:
         return Task.REGRESSION, f"the target holds {distinct} distinct whole numbers (more than {MAX_INFERRED_CLASSES})"

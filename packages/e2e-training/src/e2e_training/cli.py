@@ -139,13 +139,23 @@ def check_task_settings(settings: TrainingSettings, rules: DataContract, frame: 
         mismatch = metrics.task_mismatch(settings.metric, task)
         if mismatch is not None:
             raise UsageError(f"{mismatch} ({rules.task_reason}; --task sets it)")
-    limits = GateOptions.of(settings).error_limits()
+    gates = GateOptions.of(settings)
+    limits = gates.error_limits()
     if limits and not rules.is_regression:
         flags = ", ".join(flag for flag, _ in limits.values())
-        raise UsageError(f"{flags} only apply to a regression, and this target is a classification ({rules.task_reason})")
+        verb = "applies" if len(limits) == 1 else "apply"
+        raise UsageError(f"{flags} only {verb} to a regression, and this target is a classification ({rules.task_reason})")
+    floors = [flag for flag, value in (("--min-train-score", gates.min_train_score), ("--min-test-score", gates.min_test_score)) if value is not None]
+    if floors and rules.is_regression and "metric" not in settings.model_fields_set:
+        raise UsageError(
+            f"{' and '.join(floors)} are in the units of --metric, and this target is a regression ({rules.task_reason}): "
+            "pass --metric rmse, mae, r2 or mape with it, or use --max-rmse, --max-mae, --max-mape, --min-r2"
+        )
     uses_mape = settings.metric == "mape" and "metric" in settings.model_fields_set
     if rules.is_regression and (uses_mape or "mape" in limits):
-        zeros = int((frame[rules.target] == 0).sum())
+        import pandas as pd
+
+        zeros = int((pd.to_numeric(frame[rules.target], errors="coerce") == 0).sum())
         if zeros:
             raise UsageError(
                 f"mape divides by the target, and {zeros} rows have a target of 0; use --metric rmse or mae "

@@ -97,8 +97,16 @@ def regression_scores(actual: Any, predicted: Any) -> RegressionScores:
     """RMSE, MAE, R2 and MAPE of ``predicted`` against ``actual``, each None where it is not defined."""
     actual = np.asarray(actual, dtype="float64")
     predicted = np.asarray(predicted, dtype="float64")
-    values = {name: _finite(metrics.regression_score(name, actual, predicted)) for name in REGRESSION_METRICS}
+    values = {name: _defined(name, actual, predicted) for name in REGRESSION_METRICS}
     return RegressionScores(rows=len(actual), **values)
+
+
+def _defined(name: str, actual: Any, predicted: Any) -> float | None:
+    """A regression metric, None where it is not defined (also for predictions that are not numbers)."""
+    try:
+        return _finite(metrics.regression_score(name, actual, predicted))
+    except ValueError:  # scikit-learn refuses NaN or infinite predictions
+        return None
 
 
 def score_regressor(model: object, features: pd.DataFrame, target: pd.Series) -> RegressionScores:

@@ -287,7 +287,8 @@ def search_family(
     best = outcome.best
     if best is None:
         raise UsageError(
-            f"every candidate of model family '{family_name}' failed to fit (setting 'search_space'); "
+            f"every candidate of model family '{family_name}' failed to fit "
+            f"(setting '{SearchOptions.space_setting(task)}'); "
             "run with --debug for the warnings"
         )
     chosen = classifier_params(estimator, outcome.candidates[best])

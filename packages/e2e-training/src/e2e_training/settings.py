@@ -249,7 +249,8 @@ class GateOptions(MetricOption):
     )
     min_train_score: float | None = option(
         None,
-        "Do not promote when the metric on the train split is worse than this (for log_loss: above it).",
+        "Do not promote when the metric on the train split is worse than this (for log_loss, rmse, mae and mape: "
+        "above it).",
         metavar="SCORE",
         default_text="none (off)",
         validation_alias=AliasChoices("min_train_score", "min_train_accuracy"),
@@ -257,7 +258,8 @@ class GateOptions(MetricOption):
     )
     min_test_score: float | None = option(
         None,
-        "Do not promote when the metric on the holdout is worse than this (for log_loss: above it).",
+        "Do not promote when the metric on the holdout is worse than this (for log_loss, rmse, mae and mape: "
+        "above it).",
         metavar="SCORE",
         default_text="none (off)",
         validation_alias=AliasChoices("min_test_score", "min_test_accuracy"),
