@@ -292,7 +292,8 @@ def test_a_bad_store_wait_setting_is_a_usage_error(trained):
 
 def test_a_full_disk_fails_the_run_and_publishes_nothing(trained, tmp_path, tmpfs):
     big = tmp_path / "big.csv"
-    pd.concat([default_inference_data()] * 60, ignore_index=True).to_csv(big, index=False)  # ~100 KB scored
+    # At least 5,600 rows scored: more than 64 KB of predictions even when the probabilities are short numbers.
+    pd.concat([default_inference_data()] * 200, ignore_index=True).to_csv(big, index=False)
     folder = tmpfs("full", "size=64k")
     output = folder / "scored.csv"
     kept = Unchanged(big, output)

@@ -318,7 +318,10 @@ CASES: dict[str, Case] = {
         2, "which is not a class label: --task classification needs labels", upfront=True,
     ),
     "train: --task regression for a target of text": Case(
-        "e2e-train", lambda d: train_on(write_csv(d / "d.csv", customers(60)), "--task", "regression"),
+        "e2e-train",
+        lambda d: train_on(
+            write_csv(d / "d.csv", customers(60).assign(churned=["yes", "no"] * 30)), "--task", "regression"
+        ),
         2, "holds values that are not numbers", upfront=True,
     ),
     "train: a constant numeric target": Case(

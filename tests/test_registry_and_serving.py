@@ -7,14 +7,8 @@ stage's alias gives the classes ``e2e-infer`` gives, row by row.
 
 from __future__ import annotations
 
-import json
-import signal
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +17,7 @@ import pytest
 
 from e2e_common.data import default_inference_data
 from e2e_inference.names import PREDICTED_CLASS_COLUMN
+from e2e_testing.http import get_json, post_rows, serving, wait_for
 
 pytestmark = pytest.mark.slow  # the CLIs and a server as subprocesses
 
@@ -113,54 +108,13 @@ def models_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def get_json(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-def post_rows(url: str, rows: pd.DataFrame) -> tuple[int, dict]:
-    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
 @pytest.fixture(scope="module")
 def server(trained_default, workdir):
     """e2e-serve for the production stage of the default model (none there yet), stopped by process id."""
     command = [str(BIN / "e2e-serve"), "--model-name", trained_default, "--stage", "production", "--port", "0",
                "--poll-interval", "1"]
-    process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True).start()
-    try:
-        ready = wait_for(lambda: [line for line in lines if "http://" in line], 120, "e2e-serve's ready line")
-        url = "http://" + ready[0].split("http://", 1)[1].split()[0]
+    with serving(command, workdir) as url:
         yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
 
 
 def served_version(url: str) -> str | None:

@@ -51,12 +51,19 @@ def raw_signature(contract: DataContract, example: pd.DataFrame, predictions: An
     the regressor's predictions).
 
     Every feature column is required, as ``e2e-infer`` requires it; a column's values may be missing
-    wherever the data allows it (the preprocessing imputes them).
+    wherever the data allows it (the preprocessing imputes them). A numeric feature whose training
+    column held integers is of any type: MLflow refuses int64 values for a double column ("can not
+    safely convert") and missing values (floats) for a long one, while the data contract reads both.
     """
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, Schema
+    from mlflow.types.schema import AnyType
 
-    inputs = Schema([ColSpec(SIGNATURE_TYPES[spec.kind], spec.name) for spec in contract.features])
+    def column_type(spec: Any) -> Any:
+        whole = spec.kind is FeatureKind.NUMERIC and pd.api.types.is_integer_dtype(pd.Series(dtype=spec.dtype))
+        return AnyType() if whole else SIGNATURE_TYPES[spec.kind]
+
+    inputs = Schema([ColSpec(column_type(spec), spec.name) for spec in contract.features])
     if contract.is_regression:
         return ModelSignature(inputs=inputs, outputs=Schema([ColSpec("double")]))
     return ModelSignature(inputs=inputs, outputs=infer_signature(example, predictions).outputs)
