@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +46,7 @@ from e2e_inference.serve import (
     store_unreachable,
     without_credentials,
 )
+from e2e_testing.http import wait_for
 
 SECRET = "SECRET-VALUE-42"  # a value that must never come back in an error answer
 JSON = {"content-type": "application/json"}
@@ -434,16 +434,6 @@ def start_server(*args: str) -> ServerProcess:
     except BaseException:
         server.stop(signal.SIGKILL)
         raise
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def set_stage(version: str, stage: str) -> None:
