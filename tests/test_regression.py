@@ -106,12 +106,14 @@ def test_e2e_infer_writes_numbers_with_ids_and_the_registry_model_gives_the_same
     assert predictions[ID].tolist() == rows[ID].tolist()
     assert set(predictions["model_version"].astype(str)) == {str(version_of(PENGUINS).number)}
     assert predictions["prediction"].between(2000, 7000).all()
+    assert "(regression, data contract v3)" in inferred.stdout and "Prediction drift:" in inferred.stdout
 
-    import mlflow
     from zenml.client import Client
 
-    mlflow.set_tracking_uri(Client().active_stack.experiment_tracker.get_tracking_uri())
-    registry = mlflow.pyfunc.load_model(f"models:/{PENGUINS}@staging")
+    drift = Client().get_artifact_version("drift_report").run_metadata["drift"]
+    assert drift["prediction_drift"]["method"] and drift["prediction_drift"]["reference_rows"] > 0, drift
+
+    registry = registry_model(PENGUINS, "staging")
     answered = np.asarray(registry.predict(pd.read_csv(batch)), dtype="float64")
     assert np.allclose(answered, predictions["prediction"].to_numpy())
     with pytest.raises(Exception, match="species"):
