@@ -9,7 +9,7 @@ import os
 import subprocess
 
 import pytest
-from inference_helpers import CATEGORICAL_MODEL, DEFAULT_MODEL, E2E_INFER, CliRun
+from inference_helpers import CATEGORICAL_MODEL, DEFAULT_MODEL, E2E_INFER, REGRESSION_MODEL, CliRun
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +33,16 @@ def default_version() -> str:
 
     promote_fixture_version(DEFAULT_MODEL)
     return DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def regression_version() -> str:
+    """``inf_regression`` at staging: a gradient-boosting regressor of numeric, categorical and boolean
+    features, with ``holdout_predictions``."""
+    from fixture_versions import promote_regression_version
+
+    promote_regression_version(REGRESSION_MODEL)
+    return REGRESSION_MODEL
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from pathlib import Path
 E2E_INFER = Path(sys.executable).parent / "e2e-infer"
 
 DEFAULT_MODEL = "inf_default"
+REGRESSION_MODEL = "inf_regression"
 CATEGORICAL_MODEL = "inf_categorical"
 
 

@@ -187,7 +187,9 @@ def browser():
                 stop_process(service.process)
 
 
-def test_dashboard_shows_drift_summary_of_refused_run(browser, refused_run, dashboard_url, tmp_path):
+def drift_summary_in_dashboard(browser, dashboard_url: str, run_id: str, artifact_version_id: str, screenshot: Path):
+    """Open the run's page, its ``drift_report`` from the run's graph, and the first visualization (the
+    Markdown summary); the sheet's text and the first table's header and rows, as rendered."""
     from selenium.common.exceptions import (
         NoSuchElementException,
         StaleElementReferenceException,
@@ -212,20 +214,20 @@ def test_dashboard_shows_drift_summary_of_refused_run(browser, refused_run, dash
         buttons = sheet.find_elements(By.XPATH, './/button[normalize-space()="Load Preview"]')
         return tables or buttons
 
-    screenshot = tmp_path / "drift_report.png"
     try:
         # The OSS dashboard has no page of its own for an artifact version: it opens in a sheet of
         # the producing run's page, from the run's graph.
-        browser.get(f"{dashboard_url}/projects/default/runs/{refused_run['run_id']}")
+        browser.get(f"{dashboard_url}/projects/default/runs/{run_id}")
         wait.until(lambda _: drift_report_node()).click()
         sheet = wait.until(lambda _: browser.find_element(By.CSS_SELECTOR, '[role="dialog"]'))
-        wait.until(lambda _: refused_run["artifact_version_id"] in sheet.text)
+        wait.until(lambda _: artifact_version_id in sheet.text)
         sheet.find_element(By.XPATH, './/button[normalize-space()="Visualization"]').click()
         found = wait.until(lambda _: summary_or_confirmation())
         if found[0].tag_name == "button":
             found[0].click()
         table = wait.until(lambda _: sheet.find_element(By.TAG_NAME, "table"))
         text = sheet.text
+        headers = [cell.text for cell in table.find_elements(By.CSS_SELECTOR, "thead th")]
         rows = [
             [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
             for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")
@@ -235,14 +237,20 @@ def test_dashboard_shows_drift_summary_of_refused_run(browser, refused_run, dash
         browser.save_screenshot(str(screenshot))
         raise AssertionError(f"dashboard did not show the drift summary; screenshot: {screenshot}") from error
     if os.environ.get("E2E_DASHBOARD_SCREENSHOT"):
-        shutil.copyfile(screenshot, Path(os.environ["E2E_DASHBOARD_SCREENSHOT"]))
+        kept = Path(os.environ["E2E_DASHBOARD_SCREENSHOT"])
+        shutil.copyfile(screenshot, kept.with_name(f"{kept.stem}_{screenshot.stem}{kept.suffix}"))
+    return text, headers, rows
 
+
+def test_dashboard_shows_drift_summary_of_refused_run(browser, refused_run, dashboard_url, tmp_path):
+    text, headers, rows = drift_summary_in_dashboard(
+        browser, dashboard_url, refused_run["run_id"], refused_run["artifact_version_id"], tmp_path / "drift_report.png"
+    )
     # The first visualization is the Markdown summary, rendered (a real table, not pipes in text).
     assert "summary.md" in text
     assert "Drift check: Refused" in text, text
     for column in refused_run["drifted"]:
         assert column in text
-    headers = [cell.text for cell in table.find_elements(By.CSS_SELECTOR, "thead th")]
     assert headers[:5] == ["column", "test", "statistic", "threshold", "drifted"], headers
     assert {row[0]: row[4] for row in rows} == {
         "size": "yes",
@@ -250,6 +258,30 @@ def test_dashboard_shows_drift_summary_of_refused_run(browser, refused_run, dash
         "color": "yes",
         "fragile": "no",
     }
+
+
+def test_dashboard_shows_the_prediction_part_of_a_regression_s_drift_report(
+    browser, regression_version, dashboard_url, tmp_path
+):
+    """A regression's drift summary ends with its predictions against those on the holdout, also when
+    the gate refused the rows (the run's graph then fits the first view, as the refused run's above)."""
+    from fixture_versions import REGRESSION_TARGET, regression_frame
+    from zenml.client import Client
+
+    path = tmp_path / "shifted.csv"
+    rows = regression_frame(120, seed=9).drop(columns=REGRESSION_TARGET)
+    rows["size"] += 8  # outside the training range: the feature gate refuses
+    rows.to_csv(path, index=False)
+    with pytest.raises(QualityGateError, match="drift check refused"):
+        run_inference(InferenceSettings.from_cli(["--model-name", regression_version, "--data", str(path)]), say=lambda _: None)
+    run = Client().list_pipeline_runs(sort_by="desc:created", size=1).items[0]
+    (report,) = run.steps[DRIFT_REPORT].outputs[DRIFT_REPORT]
+    assert report.run_metadata[METADATA_DRIFT]["prediction_drift"]["method"]
+    text, _, _ = drift_summary_in_dashboard(
+        browser, dashboard_url, str(run.id), str(report.id), tmp_path / "regression_drift_report.png"
+    )
+    assert "Drift check: Refused" in text, text
+    assert "Predictions against the holdout (not part of the gate)" in text, text
 
 
 def test_connected_to_a_server_the_summary_links_the_run_in_the_dashboard(default_version, dashboard_url, tmp_path):

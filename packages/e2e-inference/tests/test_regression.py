@@ -251,14 +251,7 @@ def test_serving_a_regressor_that_predicts_nan_is_400_naming_rows(served):
 
 # --- slow: e2e-infer on promoted regression versions -------------------------------------------------------
 
-REGRESSION_MODEL = "inf_regression"
 NO_HOLDOUT_MODEL = "inf_regression_no_holdout"
-
-
-@pytest.fixture(scope="module")
-def regression_version() -> str:
-    promote_regression_version(REGRESSION_MODEL)
-    return REGRESSION_MODEL
 
 
 def drift_report_of(version: str):
