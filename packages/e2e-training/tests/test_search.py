@@ -318,3 +318,15 @@ def test_the_configured_parameters_win_within_one_standard_error_of_the_best():
     lost_early = outcome(0.795)
     lost_early.round_reached[0] = 0
     assert lost_early.best == 2  # only candidates of the last round compete
+
+
+def test_the_time_budget_stops_a_regression_search_as_it_stops_a_classification(priced):
+    features, target, preprocess, rules = priced
+    family = regression_options().families("regression")["ridge"]
+    candidate = search_family(
+        "ridge", family, features, target, preprocess, regression_options(n_iter=9, cv_folds=3),
+        deadline=time.time() - 1, task="regression",
+    )
+    search = candidate.score.search
+    assert search["stopped_by_budget"] is True and search["candidates_scored"] == 1 and search["fits"] == 3
+    assert candidate.score.hyperparameters == {"alpha": 1.0} and 0 < candidate.score.cv_score < 15
