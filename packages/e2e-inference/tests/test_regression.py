@@ -162,6 +162,49 @@ def test_predictions_that_drift_are_reported_but_never_refuse(tiny):
     )
 
 
+class _Overflowing:
+    """A regressor whose prediction is infinite for rows far outside its training values."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict(self, features):
+        predicted = self.model.predict(features)
+        return np.where(features["size"].to_numpy() > 1.5, np.inf, predicted)
+
+
+def test_a_failing_prediction_part_never_replaces_the_gate_s_decision(tiny):
+    """Drifted rows whose predictions are not finite: the gate still refuses on the features (exit 3),
+    and the prediction part says it was not compared instead of failing the check."""
+    contract, preprocess, model, reference, holdout = tiny
+    rows = new_rows(80, seed=5)
+    rows["size"] += 8
+    result = check((contract, preprocess, _Overflowing(model), reference, holdout), rows)
+    assert result.decision.refused and "size" in " ".join(result.decision.reasons)
+    assert "not finite numbers" in result.decision.prediction_drift.skipped
+
+
+def test_predictions_too_close_for_evidently_are_noted_not_a_crash(tiny):
+    """Predictions one float step apart make Evidently's histogram fail ("Too many bins"): the part
+    says so, and the features' decision stands."""
+    contract, preprocess, _, reference, _ = tiny
+    value = 123456.789
+
+    class Constantish:
+        def predict(self, features):
+            predicted = np.full(len(features), value)
+            predicted[0] = np.nextafter(value, np.inf)
+            return predicted
+
+    holdout = np.full(300, value)
+    holdout[-1] = np.nextafter(value, np.inf)
+    predictions = PredictionReference(preprocess, Constantish(), pd.DataFrame({HOLDOUT_PREDICTION_COLUMN: holdout}))
+    result = check_against_version(new_rows(80, seed=1), contract, preprocess, reference, DRIFT_REFERENCE,
+                                   DriftOptions(), predictions=predictions)
+    assert not result.decision.refused
+    assert result.decision.prediction_drift.skipped.startswith("Evidently could not compare them (ValueError")
+
+
 def test_holdout_predictions_without_numbers_are_noted_not_compared(tiny):
     result = check(tiny, new_rows(40), holdout=pd.DataFrame({"other": [1.0, 2.0]}))
     assert result.decision.prediction_drift.skipped.startswith("the version's holdout_predictions artifact has no")

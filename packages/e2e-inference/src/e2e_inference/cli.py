@@ -352,6 +352,7 @@ def _run_pipeline(settings, version, run_name, source, fingerprint, say, target=
                 notify_on_failure=settings.notify_on_failure,
                 notify_on_success=settings.notify_on_success,
                 output=target,
+                compare_predictions=version.contract.is_regression,
             )
     except Exception:
         # The report is the evidence of a refusal: written also when the run failed (not when interrupted).

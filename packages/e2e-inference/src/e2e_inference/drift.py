@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from e2e_common.contract import DRIFT_REFERENCE, HOLDOUT_PREDICTION_COLUMN, HOLDOUT_PREDICTIONS
-from e2e_common.errors import QualityGateError
+from e2e_common.errors import DataError, QualityGateError
 from e2e_common.schemas import DataContract, FeatureKind
 from e2e_inference.names import METADATA_PREDICTION_DRIFT, PREDICTION_COLUMN
 from e2e_inference.settings import DriftOptions
@@ -512,8 +512,10 @@ def compare_predictions(
 ) -> tuple[Any, PredictionDrift]:
     """Evidently's snapshot and outcome of the model's predictions for ``rows`` against its predictions
     on the holdout rows, on bounded deterministic samples (K-S for small samples, as for features).
-    A non-finite prediction is a DataError (``predicted_numbers``). The snapshot is None when the
-    holdout predictions hold no number (the outcome says so)."""
+    The snapshot is None when they could not be compared, and the outcome says why: the holdout
+    predictions hold no number, a prediction of the rows is not a finite number (scoring then names the
+    rows, with their numbers in the input), or Evidently could not compare them. This part never
+    decides the gate, so it never fails the drift check either."""
     from e2e_inference.predict import predicted_numbers
 
     reference_values = holdout_prediction_values(predictions.holdout_predictions)
@@ -521,10 +523,22 @@ def compare_predictions(
         return None, PredictionDrift.not_compared(
             f"the version's {HOLDOUT_PREDICTIONS} artifact has no numbers in a column '{HOLDOUT_PREDICTION_COLUMN}'"
         )
-    current_values = predicted_numbers(predictions.model, predictions.preprocess_pipeline.transform(rows))
+    checked = sample_rows(rows, sample_size)  # predict only the rows the comparison keeps
+    try:
+        current_values = predicted_numbers(predictions.model, predictions.preprocess_pipeline.transform(checked))
+    except DataError:
+        return None, PredictionDrift.not_compared(
+            "some predictions of the rows checked are not finite numbers (scoring names the rows)"
+        )
     reference = sample_rows(pd.DataFrame({PREDICTION_COLUMN: reference_values}), sample_size)
-    current = sample_rows(pd.DataFrame({PREDICTION_COLUMN: current_values}), sample_size)
-    snapshot = _run_prediction_report(reference, current)
+    current = pd.DataFrame({PREDICTION_COLUMN: current_values})
+    try:
+        snapshot = _run_prediction_report(reference, current)
+    except Exception as exc:  # noqa: BLE001 - e.g. predictions too close together for Evidently's bins
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return None, PredictionDrift.not_compared(
+            f"Evidently could not compare them ({type(exc).__name__}{': ' + reason if reason else ''})"
+        )
     column = decide(json.loads(snapshot.json()), reference, current, drift_share=1.0, na_drift_tolerance=1.0).columns[0]
     return snapshot, PredictionDrift(
         drifted=column.drifted,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from e2e_common.contract import HOLDOUT_PREDICTION_COLUMN
+
 # Artifacts of an inference run, linked to the model version it scored with.
 PREDICTIONS: Final = "predictions"
 DRIFT_REPORT: Final = "drift_report"
@@ -28,7 +30,8 @@ METADATA_PREDICTION_SUMMARY: Final = "prediction_summary"
 PREDICTION_ID_COLUMN: Final = "id"
 PREDICTED_CLASS_COLUMN: Final = "predicted_class"
 PROBABILITY_COLUMN_PREFIX: Final = "proba_"
-PREDICTION_COLUMN: Final = "prediction"
+# Spelled once, in the model contract: the column of training's holdout predictions is the same word.
+PREDICTION_COLUMN: Final = HOLDOUT_PREDICTION_COLUMN
 MODEL_NAME_COLUMN: Final = "model_name"
 MODEL_VERSION_COLUMN: Final = "model_version"
 

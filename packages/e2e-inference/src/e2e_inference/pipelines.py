@@ -62,11 +62,13 @@ def inference_pipeline(
     notify_on_failure: bool,
     notify_on_success: bool,
     output: OutputTarget | None = None,
+    compare_predictions: bool = False,
 ) -> None:
     """Load and check rows, drift report and gate, predict; artifacts linked to the model version.
 
-    The steps read the task from the version's data contract. A version with ``holdout_predictions``
-    (a regression's) gives the drift report its model and those predictions.
+    The steps read the task from the version's data contract. ``compare_predictions`` (set by the CLI
+    for a regression, from its data contract): the drift report gets the model and the version's
+    ``holdout_predictions``, when it has them, to compare the predictions too.
 
     ``output``: the scoring step writes the ``--output`` file's temporary copy before it returns the
     ``predictions`` (local orchestrator only: the CLI renames it once the run has completed).
@@ -75,8 +77,9 @@ def inference_pipeline(
     contract = model.get_artifact(DATA_CONTRACT)
     preprocess = model.get_artifact(PREPROCESS_PIPELINE)
     classifier = model.get_artifact(MODEL)
-    holdout = model.get_artifact(HOLDOUT_PREDICTIONS)
-    prediction_part = {} if holdout is None else {"model": classifier, "holdout_predictions": holdout}
+    holdout = model.get_artifact(HOLDOUT_PREDICTIONS) if compare_predictions else None
+    compared = compare_predictions and holdout is not None
+    prediction_part = {"model": classifier, "holdout_predictions": holdout} if compared else {}
     id_column = input_options.id_column
     range_counts = []
     if input_reference is None:
