@@ -48,6 +48,7 @@ from regression_tables import (
     RMSE_TOLERANCE,
     Baseline,
     RegressionTable,
+    baseline_rows,
     check_predictions,
     default_hgb_regressor,
     write_regression_table,
@@ -160,22 +161,11 @@ def default_hgb(path: Path, target: str) -> tuple[float, float, int, int]:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import accuracy_score
 
-    from e2e_training import data, split
-    from e2e_training.settings import DataOptions, SplitOptions
-
-    frame = data.load_training_table(DataOptions(data=path, target=target)).frame
-    contract = data.derive_contract(frame, target)
-    train, holdout = split.prepare_splits(frame, contract, SplitOptions(no_drop_na=True))
-
-    def features(rows):
-        rows = rows[contract.feature_names]
-        return rows.astype({c: "category" for c in rows.columns if rows[c].dtype.kind not in "biuf"})
-
-    x_train = features(train)
-    x_holdout = features(holdout).astype({c: x_train[c].dtype for c in x_train.columns if x_train[c].dtype == "category"})
+    rows = baseline_rows(path, target)
+    train, holdout = rows.train, rows.holdout
     started = time.perf_counter()
-    model = HistGradientBoostingClassifier().fit(x_train, train[target].astype(str))
-    accuracy = accuracy_score(holdout[target].astype(str), model.predict(x_holdout))
+    model = HistGradientBoostingClassifier().fit(rows.x_train, train[target].astype(str))
+    accuracy = accuracy_score(holdout[target].astype(str), model.predict(rows.x_holdout))
     return accuracy, time.perf_counter() - started, len(train), len(holdout)
 
 

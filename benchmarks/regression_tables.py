@@ -76,22 +76,28 @@ class Baseline:
     holdout_target: tuple[float, ...]
 
 
-def default_hgb_regressor(path: Path, table: RegressionTable) -> Baseline:
-    """Holdout RMSE and fit+predict seconds of ``HistGradientBoostingRegressor(categorical_features=
-    "from_dtype")`` on the split ``e2e-train --no-drop-na --drop-columns ...`` makes of ``path``: the
-    contract's features, text columns as pandas categories (the holdout's with the train's levels),
+@dataclass(frozen=True)
+class BaselineRows:
+    """The rows ``e2e-train --no-drop-na`` trains and holds out, as a default HistGradientBoosting takes
+    them: the contract's features, text as pandas categories (the holdout's with the train's levels),
     missing values left as NaN, rows without a target dropped on both sides as the product does."""
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    from sklearn.metrics import root_mean_squared_error
 
+    frame: object
+    contract: object
+    train: object
+    holdout: object
+    x_train: object
+    x_holdout: object
+
+
+def baseline_rows(path: Path, target: str, drop: tuple[str, ...] = ()) -> BaselineRows:
+    """``BaselineRows`` of ``path``, split with the product's own functions (its row-hash split)."""
     from e2e_training import data, split
     from e2e_training.settings import DataOptions, SplitOptions
 
-    options = DataOptions(data=path, target=table.target, drop_columns=list(table.drop))
+    options = DataOptions(data=path, target=target, drop_columns=list(drop))
     frame = data.load_training_table(options).frame
-    contract = data.derive_contract(frame, table.target, options.drop_columns)
-    if not contract.is_regression:
-        raise SystemExit(f"{table.name}: the target '{table.target}' is read as a {contract.task}, not a regression")
+    contract = data.derive_contract(frame, target, options.drop_columns)
     train, holdout = split.prepare_splits(frame, contract, SplitOptions(no_drop_na=True))
 
     def features(rows):
@@ -100,9 +106,23 @@ def default_hgb_regressor(path: Path, table: RegressionTable) -> Baseline:
 
     x_train = features(train)
     x_holdout = features(holdout).astype({c: x_train[c].dtype for c in x_train.columns if x_train[c].dtype == "category"})
+    return BaselineRows(frame, contract, train, holdout, x_train, x_holdout)
+
+
+def default_hgb_regressor(path: Path, table: RegressionTable) -> Baseline:
+    """Holdout RMSE and fit+predict seconds of ``HistGradientBoostingRegressor(categorical_features=
+    "from_dtype")`` on the rows ``e2e-train --no-drop-na --drop-columns ...`` trains and holds out
+    (``baseline_rows``)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.metrics import root_mean_squared_error
+
+    rows = baseline_rows(path, table.target, tuple(table.drop))
+    frame, contract, train, holdout = rows.frame, rows.contract, rows.train, rows.holdout
+    if not contract.is_regression:
+        raise SystemExit(f"{table.name}: the target '{table.target}' is read as a {contract.task}, not a regression")
     started = time.perf_counter()
-    model = HistGradientBoostingRegressor(categorical_features="from_dtype").fit(x_train, train[table.target])
-    rmse = root_mean_squared_error(holdout[table.target], model.predict(x_holdout))
+    model = HistGradientBoostingRegressor(categorical_features="from_dtype").fit(rows.x_train, train[table.target])
+    rmse = root_mean_squared_error(holdout[table.target], model.predict(rows.x_holdout))
     return Baseline(
         rmse=float(rmse),
         fit_seconds=time.perf_counter() - started,
