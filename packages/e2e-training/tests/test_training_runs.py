@@ -117,8 +117,13 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
     assert metadata[names.METADATA_PROMOTION]["promoted"] is True
     assert metadata[contract.METADATA_CONTRACT_VERSION] == contract.CLASSIFICATION_CONTRACT_VERSION
     selection = metadata[names.METADATA_SELECTION]
-    assert set(selection["candidates"]) == {"random_forest", "decision_tree", "logistic_regression"}
-    assert selection["cv_score"] == max(selection["candidates"].values())
+    families = {"random_forest", "decision_tree", "logistic_regression"}
+    assert set(selection["candidates"]) - {selection["selected"]} <= families <= set(selection["candidates"])
+    best_family = max(score for name, score in selection["candidates"].items() if name in families)
+    assert selection["cv_score"] >= best_family - selection["blend"]["best_family_standard_error"]
+    # the two best families' blend was scored; selected, it is a candidate of its own name
+    assert set(selection["blend"]["members"]) <= families and len(selection["blend"]["members"]) == 2
+    assert (selection["selected"] == "+".join(selection["blend"]["members"])) == selection["blend"]["selected"]
     assert metadata[names.METADATA_MLFLOW_REGISTRY_VERSION]
 
 

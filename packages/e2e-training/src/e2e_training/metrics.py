@@ -130,7 +130,6 @@ def score(name: str, model: Any, features: pd.DataFrame, target: pd.Series) -> f
 
 def _compute(name: str, model: Any, features: pd.DataFrame, target: pd.Series) -> float | None:
     import numpy as np
-    from sklearn import metrics as sk
 
     if metric(name).task == REGRESSION:
         return regression_score(name, np.asarray(target, dtype="float64"), np.asarray(model.predict(features), dtype="float64"))
@@ -138,13 +137,46 @@ def _compute(name: str, model: Any, features: pd.DataFrame, target: pd.Series) -
     if name in ("roc_auc", "log_loss"):
         if not hasattr(model, "predict_proba"):
             return None
-        proba = model.predict_proba(features)
-        if name == "log_loss":
-            return float(sk.log_loss(target, proba, labels=classes))
+        return classification_score(name, target, None, model.predict_proba(features), classes)
+    return classification_score(name, target, model.predict(features), None, classes)
+
+
+def score_predictions(name: str, target: pd.Series, predictions: Any, classes: Any = ()) -> float | None:
+    """The metric of predictions made already: numbers for a regression, class probabilities (columns in
+    ``classes`` order) for a classification, whose predicted class is the likeliest; None where the
+    metric is not defined (as ``score``)."""
+    import math
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            if metric(name).task == REGRESSION:
+                value = regression_score(name, np.asarray(target, dtype="float64"), np.asarray(predictions, dtype="float64"))
+            else:
+                proba = np.asarray(predictions, dtype="float64")
+                labels = np.asarray(classes)[proba.argmax(axis=1)]
+                value = classification_score(name, target, labels, proba, list(classes))
+    except ValueError:
+        return None
+    return None if value is None or not math.isfinite(value) else value
+
+
+def classification_score(name: str, target: Any, predicted: Any, proba: Any, classes: list[Any]) -> float:
+    """A classification metric from the predicted classes, or from the probabilities (``roc_auc`` and
+    ``log_loss`` need them; the others take the classes)."""
+    import numpy as np
+    from sklearn import metrics as sk
+
+    if name == "log_loss":
+        return float(sk.log_loss(target, proba, labels=classes))
+    if name == "roc_auc":
         if len(classes) == 2:
             return float(sk.roc_auc_score(np.asarray(target) == classes[1], proba[:, 1]))
         return float(sk.roc_auc_score(target, proba, multi_class="ovr", labels=classes))
-    predicted = model.predict(features)
     if name == "accuracy":
         return float(sk.accuracy_score(target, predicted))
     if name == "balanced_accuracy":

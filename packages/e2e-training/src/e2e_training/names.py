@@ -18,6 +18,8 @@ FEATURE_SCHEMA: Final = "feature_schema"
 TRAIN_SPLIT: Final = "train_split"
 HOLDOUT_SPLIT: Final = "holdout_split"
 MODEL_CANDIDATE: Final = "model_candidate"
+# A family's best candidate's cross-validation predictions of the train rows (search.OutOfFold).
+OUT_OF_FOLD_PREDICTIONS: Final = "out_of_fold_predictions"
 SELECTED_MODEL: Final = "selected_model"
 EVALUATION: Final = "evaluation"
 PROMOTION_DECISION: Final = "promotion_decision"

@@ -59,7 +59,7 @@ def training_pipeline(
     dataset_trn, dataset_tst, preprocess_pipeline, _ = preprocess_data(
         train_split, holdout_split, feature_schema, preprocessing
     )
-    candidates = [
+    searched = [
         search_model_family(
             train_split,
             preprocess_pipeline,
@@ -71,7 +71,9 @@ def training_pipeline(
         )
         for family_name, family in search_options.families(task).items()
     ]
-    selected = select_model(candidates)
+    candidates = [candidate for candidate, _ in searched]
+    out_of_fold = [predictions for _, predictions in searched]
+    selected = select_model(candidates, out_of_fold, task)
     model = train_model(dataset_trn, selected, preprocess_pipeline, train_split, feature_schema)
     data_contract = describe_features(feature_schema, train_split, holdout_split, preprocess_pipeline, model, gates)
     evaluation = evaluate_model(model, dataset_trn, dataset_tst, data_contract, split_options, gates, promotion)

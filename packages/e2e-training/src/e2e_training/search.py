@@ -80,11 +80,55 @@ class CandidateScore:
 
 
 @dataclass(frozen=True)
+class OutOfFold:
+    """A candidate's cross-validation predictions on all train rows (its search's last round): each row's
+    prediction by the copy fitted on the other folds. ``predictions`` are class probabilities (one column
+    per class, in the order of ``numpy.unique(target)``, scikit-learn's ``classes_``) or numbers; ``fold``
+    is the fold each row was scored in. Every family's search uses the same folds (``cv_splitter``), so
+    two families' predictions of a row can be averaged (``e2e_training.blend``)."""
+
+    fold: np.ndarray
+    target: pd.Series
+    predictions: np.ndarray
+
+    @property
+    def classes(self) -> np.ndarray:
+        return np.unique(self.target)
+
+    def as_frame(self) -> pd.DataFrame:
+        """The artifact's form: ``fold``, ``target``, then ``p0``, ``p1``, ... (a regression: ``p0``)."""
+        columns = self.predictions.reshape(len(self.fold), -1)
+        frame = pd.DataFrame({OUT_OF_FOLD_FOLD: self.fold, OUT_OF_FOLD_TARGET: self.target.to_numpy()})
+        for i in range(columns.shape[1]):
+            frame[f"p{i}"] = columns[:, i]
+        return frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> OutOfFold | None:
+        """The predictions of ``as_frame``; None for an empty frame (the family's search did not reach
+        all train rows)."""
+        if frame.empty:
+            return None
+        values = frame.drop(columns=[OUT_OF_FOLD_FOLD, OUT_OF_FOLD_TARGET]).to_numpy(dtype="float64")
+        return cls(
+            frame[OUT_OF_FOLD_FOLD].to_numpy(), frame[OUT_OF_FOLD_TARGET].reset_index(drop=True),
+            values[:, 0] if values.shape[1] == 1 else values,
+        )
+
+
+# The fold and target columns of an ``OutOfFold`` frame.
+OUT_OF_FOLD_FOLD = "fold"
+OUT_OF_FOLD_TARGET = "target"
+
+
+@dataclass(frozen=True)
 class Candidate:
-    """The best unfitted model (classifier or regressor) of a family and its score."""
+    """The best unfitted model (classifier or regressor) of a family, its score and its out-of-fold
+    predictions (None when its search did not reach all train rows)."""
 
     estimator: BaseEstimator
     score: CandidateScore
+    out_of_fold: OutOfFold | None = None
 
 
 # What each task's families must be, and the words for it.
@@ -296,7 +340,7 @@ def search_family(
     values = chosen.get_params()
     params = {name: values[f"{parameter_prefix(chosen)}{name}"] for name in family.search}
     summary = {**outcome.summary(), "seconds": round(time.time() - started, 3)}
-    return _candidate(
+    found = _candidate(
         family_name,
         chosen,
         {**family.params, **params},
@@ -305,6 +349,7 @@ def search_family(
         options.metric,
         summary,
     )
+    return Candidate(found.estimator, found.score, outcome.out_of_fold.get(best))
 
 
 @dataclass
@@ -320,6 +365,8 @@ class HalvingOutcome:
     fits: int = 0
     stopped_by_budget: bool = False
     folds: int = 1  # the cross-validation folds of a round
+    # The predictions of each candidate that completed the round on all rows (``OutOfFold``).
+    out_of_fold: dict[int, OutOfFold] = field(default_factory=dict)
 
     @property
     def best(self) -> int | None:
@@ -451,30 +498,31 @@ def halving_search(
             break
         x, y = _sample(features, target, rows, options.random_state + round_index, str(task) == CLASSIFICATION)
         outcome.rounds.append((len(x), len(alive)))
+        on_all_rows = len(x) == len(features)
+        splits = list(cv_splitter(y, options.cv_folds, options.random_state, task).split(x, y))
         # One thread per fit: the fits already run in parallel on every core, and estimators with their
         # own OpenMP threads (HistGradientBoosting) slow down many times over when oversubscribed.
         with warnings.catch_warnings(), joblib.parallel_backend(options.parallel_backend), threadpool_limits(1):
             warnings.simplefilter("ignore")
             # Each fold's preprocessing is fitted on its training part once, for all candidates.
             # scikit-learn's Parallel and delayed carry the warning filters into worker processes.
-            folds = Parallel(n_jobs=-1)(
-                delayed(_preprocessed_fold)(pipeline, x, y, fold)
-                for fold in cv_splitter(y, options.cv_folds, options.random_state, task).split(x, y)
-            )
+            folds = Parallel(n_jobs=-1)(delayed(_preprocessed_fold)(pipeline, x, y, fold) for fold in splits)
             tasks = [(i, fold) for i in alive for fold in folds]
             forced = {alive[0]} if round_index == 0 else set()
             results = Parallel(n_jobs=-1)(
                 delayed(_fit_and_score)(
                     pipeline, {f"{prefix}{k}": v for k, v in candidates[i].items()}, fold, scorer,
-                    None if i in forced else deadline,
+                    None if i in forced else deadline, on_all_rows,
                 )
                 for i, fold in tasks
             )
         by_candidate: dict[int, list[float]] = {}
-        for (i, _), score in zip(tasks, results, strict=True):
+        predicted: dict[int, list[np.ndarray | None]] = {}
+        for (i, _), (score, predictions) in zip(tasks, results, strict=True):
             if score is not None:
                 by_candidate.setdefault(i, []).append(score)
-        outcome.fits += sum(score is not None for score in results)
+                predicted.setdefault(i, []).append(predictions)
+        outcome.fits += sum(score is not None for score, _ in results)
         complete = [i for i in alive if len(by_candidate.get(i, [])) == len(folds)]
         if len(complete) < len(alive):
             outcome.stopped_by_budget = True
@@ -484,6 +532,10 @@ def halving_search(
             outcome.scores[i] = float(values.mean()) if finite else float("nan")
             outcome.spreads[i] = float(values.std()) if finite else float("nan")
             outcome.round_reached[i] = round_index
+            if on_all_rows and finite:
+                found = _out_of_fold(splits, y, predicted[i])
+                if found is not None:
+                    outcome.out_of_fold[i] = found
         outcome.folds = len(folds)
         ranked = sorted(
             (i for i in complete if math.isfinite(outcome.scores[i])), key=lambda i: (-outcome.scores[i], i)
@@ -524,20 +576,52 @@ def _preprocessed_fold(pipeline: Pipeline, x: pd.DataFrame, y: pd.Series, fold: 
 
 
 def _fit_and_score(
-    pipeline: Pipeline, params: dict[str, Any], fold: tuple | None, scorer: Any, deadline: float | None
-) -> float | None:
+    pipeline: Pipeline,
+    params: dict[str, Any],
+    fold: tuple | None,
+    scorer: Any,
+    deadline: float | None,
+    predict: bool = False,
+) -> tuple[float | None, np.ndarray | None]:
     """The fold's score of a fresh copy of the pipeline's model with ``params`` on the fold's preprocessed
-    rows; None when ``deadline`` passed before it started, NaN when the fit or the scoring failed."""
+    rows, and with ``predict`` its predictions of the fold's test rows (class probabilities, or numbers;
+    None for a classifier without ``predict_proba``). The score is None when ``deadline`` passed before
+    it started, NaN when the fit or the scoring failed."""
     if _past(deadline):
-        return None
+        return None, None
     if fold is None:
-        return float("nan")
+        return float("nan"), None
     x_train, y_train, x_test, y_test = fold
     try:
-        model = clone(pipeline).set_params(**params).named_steps[MODEL_STEP]
-        return float(scorer(model.fit(x_train, y_train), x_test, y_test))
+        model = clone(pipeline).set_params(**params).named_steps[MODEL_STEP].fit(x_train, y_train)
+        score = float(scorer(model, x_test, y_test))
     except Exception:  # noqa: BLE001 - a failed candidate is scored NaN, as scikit-learn's searches do
-        return float("nan")
+        return float("nan"), None
+    if not predict:
+        return score, None
+    try:
+        if isinstance(model, RegressorMixin):
+            return score, np.asarray(model.predict(x_test), dtype="float64")
+        if not hasattr(model, "predict_proba") or list(model.classes_) != list(np.unique(y_train)):
+            return score, None
+        return score, np.asarray(model.predict_proba(x_test), dtype="float64")
+    except Exception:  # noqa: BLE001 - no predictions: the family is not blended (its score stands)
+        return score, None
+
+
+def _out_of_fold(splits: list[tuple], target: pd.Series, predictions: list[np.ndarray | None]) -> OutOfFold | None:
+    """Every fold's test-row predictions put back in row order; None when a fold has none."""
+    if any(found is None for found in predictions) or len(predictions) != len(splits):
+        return None
+    fold = np.empty(len(target), dtype="int64")
+    first = predictions[0]
+    rows = np.empty((len(target), *first.shape[1:]), dtype="float64")
+    for number, ((_, test), found) in enumerate(zip(splits, predictions, strict=True)):
+        if found.shape[1:] != first.shape[1:]:
+            return None
+        fold[test] = number
+        rows[test] = found
+    return OutOfFold(fold, target.reset_index(drop=True), rows)
 
 
 def _candidate(
@@ -575,12 +659,22 @@ class Selection:
     # Each family's search summary (HalvingOutcome.summary): rounds, fits, stopped_by_budget, seconds.
     searches: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    # The blend of the two best families (``e2e_training.blend.BlendScore.as_metadata``) when it was
+    # scored, selected or not; a selected blend is also in ``candidates`` under its name.
+    blend: dict[str, Any] = field(default_factory=dict)
+
     @classmethod
-    def of(cls, scores: Sequence[CandidateScore], best: int) -> Selection:
+    def of(cls, scores: Sequence[CandidateScore], best: int, blend: Any = None) -> Selection:
+        """The selection of ``scores[best]``, or of ``blend`` (a ``BlendScore``) when it is selected."""
         winner = scores[best]
         candidates = {s.family: s.cv_score for s in scores}
         searches = {s.family: s.search for s in scores if s.search}
-        return cls(winner.family, winner.cv_score, winner.hyperparameters, candidates, winner.metric, searches)
+        recorded = blend.as_metadata() if blend is not None else {}
+        if blend is None or not blend.selected:
+            return cls(winner.family, winner.cv_score, winner.hyperparameters, candidates, winner.metric, searches, recorded)
+        members = {s.family: s.hyperparameters for s in scores if s.family in blend.members}
+        candidates[blend.name] = blend.cv_score
+        return cls(blend.name, blend.cv_score, members, candidates, winner.metric, searches, recorded)
 
     @property
     def stopped_by_budget(self) -> list[str]:

@@ -9,7 +9,7 @@ import dataclasses
 import datetime
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -30,6 +30,7 @@ from e2e_common.notify import notify
 from e2e_common.registry import version_at_stage_or_none
 from e2e_common.schemas import DataContract
 from e2e_training import (
+    blend,
     data,
     evaluate,
     names,
@@ -152,8 +153,12 @@ def search_model_family(
     family_name: str,
     family: ModelFamily,
     options: SearchOptions,
-) -> Annotated[BaseEstimator, ArtifactConfig(name=names.MODEL_CANDIDATE)]:
-    """The family's best unfitted candidate; its CV score and how it was searched are metadata of the output."""
+) -> tuple[
+    Annotated[BaseEstimator, ArtifactConfig(name=names.MODEL_CANDIDATE)],
+    Annotated[pd.DataFrame, ArtifactConfig(name=names.OUT_OF_FOLD_PREDICTIONS)],
+]:
+    """The family's best unfitted candidate (its CV score and how it was searched are its metadata) and its
+    out-of-fold predictions of the train rows (empty when the search did not reach all of them)."""
     features, target = preprocess.features_and_target(train_split, data_contract)
     categorical = data_contract.columns_of_kind(e2e_common.schemas.FeatureKind.CATEGORICAL)
     task = data_contract.task.value
@@ -161,9 +166,10 @@ def search_model_family(
         family_name, family, features, target, preprocess_pipeline, options, categorical,
         search_deadline(options, task), task=task,
     )
-    log_metadata(metadata=candidate.score.as_metadata(), infer_artifact=True)
+    log_metadata(metadata=candidate.score.as_metadata(), artifact_name=names.MODEL_CANDIDATE, infer_artifact=True)
     logger.info("%s: cv %s %.4f", family_name, options.metric, candidate.score.cv_score)
-    return candidate.estimator
+    out_of_fold = candidate.out_of_fold.as_frame() if candidate.out_of_fold is not None else pd.DataFrame()
+    return candidate.estimator, out_of_fold
 
 
 def search_deadline(options: SearchOptions, task: str) -> float | None:
@@ -195,13 +201,28 @@ def elapsed_since(start: datetime.datetime | None) -> float:
 @step(enable_cache=False)
 def select_model(
     candidates: list[BaseEstimator],
+    out_of_fold: list[pd.DataFrame],
+    task: str,
 ) -> Annotated[BaseEstimator, ArtifactConfig(name=names.SELECTED_MODEL)]:
-    """The candidate with the best CV score, read from each candidate's metadata."""
-    inputs = sorted(get_step_context().inputs["candidates"], key=lambda artifact: artifact.index or 0)
+    """The candidate with the best CV score (read from each candidate's metadata), or the blend of the
+    two best when their averaged out-of-fold predictions score better (``e2e_training.blend``)."""
+    inputs = _in_order(get_step_context().inputs["candidates"])
     scores = [search.CandidateScore.from_metadata(artifact.run_metadata) for artifact in inputs]
+    predictions = [search.OutOfFold.from_frame(artifact.load()) for artifact in _in_order(get_step_context().inputs["out_of_fold"])]
     best = search.select_best(scores)
-    log_metadata(metadata={names.METADATA_SELECTION: search.Selection.of(scores, best).as_metadata()}, infer_model=True)
-    return inputs[best].load()
+    scored_blend = blend.score_blend(scores, predictions)
+    selection = search.Selection.of(scores, best, scored_blend)
+    log_metadata(metadata={names.METADATA_SELECTION: selection.as_metadata()}, infer_model=True)
+    if scored_blend is None or not scored_blend.selected:
+        return inputs[best].load()
+    members = [(s.family, inputs[i].load()) for i, s in enumerate(scores) if s.family in scored_blend.members]
+    members.sort(key=lambda member: scored_blend.members.index(member[0]))
+    return blend.blended_estimator(members, task)
+
+
+def _in_order(artifacts: Any) -> list:
+    """A list input's artifacts in the order the pipeline passed them."""
+    return sorted(artifacts, key=lambda artifact: artifact.index or 0)
 
 
 @step(enable_cache=False)
