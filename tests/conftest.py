@@ -24,10 +24,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def cli(workdir: Path):
-    """Run ``e2e-train`` or ``e2e-infer`` in the session's private store; the completed process."""
+    """Run ``e2e-train`` or ``e2e-infer`` in the session's private store; the completed process.
+    ``e2e-train`` searches ``tiny_search.yaml``'s space unless ``tiny_search=False`` (the package's own)."""
 
-    def run(program: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        extra = ["--config", str(TINY_SEARCH)] if program == "e2e-train" else []
+    def run(
+        program: str, *args: str, env: dict[str, str] | None = None, tiny_search: bool = True
+    ) -> subprocess.CompletedProcess:
+        extra = ["--config", str(TINY_SEARCH)] if program == "e2e-train" and tiny_search else []
         return subprocess.run(
             [str(BIN / program), *args, *extra],
             cwd=workdir,
