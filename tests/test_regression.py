@@ -200,9 +200,8 @@ def test_a_blend_of_two_families_is_trained_scored_and_served_from_the_registry_
     boosting (RMSE 281.3 and 296.3, within the forest's standard error of 29.9), so the version is their
     average (docs/contract.md, "Model selection"); e2e-infer and the MLflow registry model give the mean
     of the two fitted members on the same rows."""
-    from sklearn.ensemble import VotingRegressor
-
     from e2e_common.contract import MODEL, PREPROCESS_PIPELINE
+    from e2e_common.preprocessing import AveragedRegressor
 
     frame = hitters()
     data = write(frame, tmp_path / "hitters.csv")
@@ -219,7 +218,7 @@ def test_a_blend_of_two_families_is_trained_scored_and_served_from_the_registry_
     blend = selection["blend"]
     assert 0 <= blend["runner_up_score"] - blend["best_family_score"] <= blend["best_family_standard_error"]
     model = version.get_artifact(MODEL).load()
-    assert isinstance(model, VotingRegressor)
+    assert isinstance(model, AveragedRegressor)
     assert [name for name, _ in model.estimators] == ["random_forest", "hist_gradient_boosting"]
 
     rows = frame.drop(columns="Salary")

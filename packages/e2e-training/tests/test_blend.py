@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.ensemble import VotingClassifier, VotingRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from e2e_common.preprocessing import NativeCategoriesClassifier
+from e2e_common.preprocessing import AveragedClassifier, AveragedRegressor, NativeCategoriesClassifier
 from e2e_training import blend, data, metrics, preprocess, search
 from e2e_training.settings import ModelFamily, PreprocessingOptions, SearchOptions
 
@@ -108,7 +107,7 @@ def test_score_predictions_is_none_where_the_metric_is_not_defined():
     assert metrics.score_predictions("mape", pd.Series([0.0, 1.0]), np.array([0.5, 1.0])) is None
 
 
-def test_each_family_search_keeps_out_of_fold_predictions_on_the_same_folds_and_the_blend_fits_as_one_model():
+def test_each_family_search_keeps_out_of_fold_predictions_on_the_same_folds_and_the_blend_fits_as_one_model(tmp_path):
     rng = np.random.default_rng(1)
     rows = 240
     frame = pd.DataFrame({"size": rng.normal(size=rows), "colour": rng.choice(["red", "blue", "green"], rows)})
@@ -129,22 +128,26 @@ def test_each_family_search_keeps_out_of_fold_predictions_on_the_same_folds_and_
     assert first is not None and second is not None and blend.aligned(first, second)
     assert first.predictions.shape == (rows, 2) and set(np.unique(first.fold)) == {0, 1, 2}
     assert np.allclose(first.predictions.sum(axis=1), 1.0)
-    # the frame the search step stores round-trips
-    again = search.OutOfFold.from_frame(first.as_frame())
+    # the frame the search step stores round-trips through Parquet (the artifact's format)
+    stored = tmp_path / "out_of_fold.parquet"
+    first.as_frame().to_parquet(stored)
+    again = search.OutOfFold.from_frame(pd.read_parquet(stored))
     assert np.array_equal(again.fold, first.fold) and np.allclose(again.predictions, first.predictions)
-    assert search.OutOfFold.from_frame(pd.DataFrame()) is None
+    assert again.target.equals(first.target) and blend.aligned(again, second)
+    search.OutOfFold.none().to_parquet(stored)
+    assert search.OutOfFold.from_frame(pd.read_parquet(stored)) is None
 
     members = [(candidate.score.family, candidate.estimator) for candidate in found]
     assert isinstance(members[0][1], NativeCategoriesClassifier)
     blended = blend.blended_estimator(members, "classification")
     model = Pipeline([("preprocess", clone(preprocessing)), ("model", blended)]).fit(features, target)
-    assert isinstance(blended, VotingClassifier) and list(model.classes_) == ["a", "b"]
+    assert isinstance(blended, AveragedClassifier) and list(model.classes_) == ["a", "b"]
     each = [
         Pipeline([("preprocess", clone(preprocessing)), ("model", clone(member))]).fit(features, target).predict_proba(features)
         for _, member in members
     ]
     assert np.allclose(model.predict_proba(features), (each[0] + each[1]) / 2)
-    assert isinstance(blend.blended_estimator(members, "regression"), VotingRegressor)
+    assert isinstance(blend.blended_estimator(members, "regression"), AveragedRegressor)
 
 
 def test_a_selected_blend_is_recorded_under_its_name_with_each_members_hyperparameters():
@@ -172,3 +175,11 @@ def test_the_search_line_names_the_selected_family_or_blend():
     assert report.describe_search(single) == "2 families, 31 cross-validation fits by successive halving; selected trees"
     blended = {"selected": "trees+linear", "searches": searches, "blend": {"selected": True}}
     assert report.describe_search(blended).endswith("; selected the blend trees+linear")
+
+
+def test_integer_labels_survive_the_artifact_and_score_the_same():
+    target = pd.Series([0, 1, 0, 1, 2, 2])
+    found = out_of_fold(target, np.eye(3)[[0, 1, 0, 1, 2, 1]])
+    again = search.OutOfFold.from_frame(found.as_frame())
+    assert list(again.classes) == [0, 1, 2]
+    assert blend.fold_scores("accuracy", again, again.predictions) == [1.0, 1.0, 0.5]

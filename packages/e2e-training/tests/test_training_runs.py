@@ -120,6 +120,7 @@ def test_first_run_promotes_version_1_with_every_contract_artifact(first_run, st
     families = {"random_forest", "decision_tree", "logistic_regression"}
     assert set(selection["candidates"]) - {selection["selected"]} <= families <= set(selection["candidates"])
     best_family = max(score for name, score in selection["candidates"].items() if name in families)
+    assert selection.get("blend"), f"the two best families' blend was not scored: {selection}"
     assert selection["cv_score"] >= best_family - selection["blend"]["best_family_standard_error"]
     # the two best families' blend was scored; selected, it is a candidate of its own name
     assert set(selection["blend"]["members"]) <= families and len(selection["blend"]["members"]) == 2

@@ -205,3 +205,56 @@ class NativeCategoriesClassifier(ClassifierMixin, NativeCategories):
 
 class NativeCategoriesRegressor(RegressorMixin, NativeCategories):
     """``NativeCategories`` around a regressor (a HistGradientBoostingRegressor)."""
+
+
+class Averaged(BaseEstimator):
+    """The average of two or more models' predictions, each fitted on the rows and target it is given.
+
+    The blend of model selection (``e2e_training.blend``): unlike scikit-learn's ``VotingClassifier``,
+    which fits its members on the target re-encoded as 0..k-1, every member here sees the target as it
+    is, as it did in cross-validation (a ``class_weight`` keyed by label keeps working), and members
+    may have any names. ``estimators`` is a list of ``(name, estimator)``; the fitted members are
+    ``estimators_``. A model version holding these classes needs an e2e-tabular-common that has them.
+    """
+
+    def __init__(self, estimators: list[tuple[str, object]] | None = None) -> None:
+        self.estimators = estimators
+
+    def _fit_members(self, X: pd.DataFrame, y: object) -> None:
+        from sklearn.base import clone
+
+        members = list(self.estimators or [])
+        if len(members) < 2:
+            raise ValueError(f"an average needs at least two estimators, got {len(members)}")
+        self.estimators_ = [clone(estimator).fit(X, y) for _, estimator in members]
+
+
+class AveragedClassifier(ClassifierMixin, Averaged):
+    """``Averaged`` classifiers: the mean of their class probabilities (soft voting); the predicted class is
+    the likeliest. The members must learn the same classes in the same order."""
+
+    def fit(self, X: pd.DataFrame, y: object) -> AveragedClassifier:
+        self._fit_members(X, y)
+        first = list(self.estimators_[0].classes_)
+        for (name, _), member in zip(self.estimators or [], self.estimators_, strict=True):
+            if list(member.classes_) != first:
+                raise ValueError(f"the averaged classifiers learned different classes: {name} has {list(member.classes_)}, not {first}")
+        self.classes_ = self.estimators_[0].classes_
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.mean([member.predict_proba(X) for member in self.estimators_], axis=0)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.classes_)[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class AveragedRegressor(RegressorMixin, Averaged):
+    """``Averaged`` regressors: the mean of their predictions."""
+
+    def fit(self, X: pd.DataFrame, y: object) -> AveragedRegressor:
+        self._fit_members(X, y)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.mean([np.asarray(member.predict(X), dtype="float64") for member in self.estimators_], axis=0)

@@ -13,8 +13,8 @@ families apart, and two different kinds of model (trees and a linear model, say)
 their average varies less from one sample of rows to another than either. When one family is better by
 more than the folds' noise it is kept alone: averaging it with a clearly worse model costs accuracy
 (docs/contract.md, "Model selection"; README, Benchmarks). The selected blend is both candidates
-averaged (scikit-learn's soft-voting ``VotingClassifier``, or ``VotingRegressor``), fitted on the train
-split as any selected model is.
+averaged (``e2e_common.preprocessing.AveragedClassifier``, the mean of their probabilities, or
+``AveragedRegressor``), fitted on the train split as any selected model is.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import VotingClassifier, VotingRegressor
 
+from e2e_common.preprocessing import AveragedClassifier, AveragedRegressor
 from e2e_training import metrics
 from e2e_training.search import CandidateScore, OutOfFold, select_best
 from e2e_training.settings import REGRESSION
@@ -127,5 +127,5 @@ def blended_estimator(members: Sequence[tuple[str, BaseEstimator]], task: str) -
     """The unfitted average of ``members`` (name, unfitted estimator): probabilities averaged (soft
     voting) for a classification, predictions for a regression."""
     if str(task) == REGRESSION:
-        return VotingRegressor(list(members))
-    return VotingClassifier(list(members), voting="soft")
+        return AveragedRegressor(list(members))
+    return AveragedClassifier(list(members))

@@ -185,9 +185,10 @@ def summary_markdown(
         "| family | CV score | search time | selected |",
         "| --- | --- | --- | --- |",
     ]
+    blended = (selection.get("blend") or {}).get("selected") and selection.get("selected")
     for family, cv_score in (selection.get("candidates") or {}).items():
         seconds = search_seconds.get(family)
-        took = "cached" if seconds is None else f"{seconds:.1f} s"
+        took = "— (the average of two families)" if family == blended else "cached" if seconds is None else f"{seconds:.1f} s"
         chosen = "**yes**" if family == selection.get("selected") else ""
         lines.append(f"| {family} | {_number(cv_score)} | {took} | {chosen} |")
     lines += ["", "## Holdout", "", "| data set | scores |", "| --- | --- |"]

@@ -103,6 +103,11 @@ class OutOfFold:
             frame[f"p{i}"] = columns[:, i]
         return frame
 
+    @staticmethod
+    def none() -> pd.DataFrame:
+        """The artifact of a search that did not reach all train rows: no rows (``from_frame``: None)."""
+        return pd.DataFrame({OUT_OF_FOLD_FOLD: pd.Series(dtype="int64"), OUT_OF_FOLD_TARGET: pd.Series(dtype="float64")})
+
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> OutOfFold | None:
         """The predictions of ``as_frame``; None for an empty frame (the family's search did not reach
@@ -540,6 +545,9 @@ def halving_search(
         ranked = sorted(
             (i for i in complete if math.isfinite(outcome.scores[i])), key=lambda i: (-outcome.scores[i], i)
         )
+        if on_all_rows and ranked:  # only the best (and ties) and the configured candidate can be selected
+            top = outcome.scores[ranked[0]]
+            outcome.out_of_fold = {i: found for i, found in outcome.out_of_fold.items() if i == 0 or outcome.scores[i] == top}
         alive = ranked[: max(1, math.ceil(len(alive) / options.halving_factor))] if ranked else []
         if 0 in ranked and 0 not in alive:
             alive.append(0)  # the configured parameters go on to the last round (``HalvingOutcome.best``)

@@ -168,7 +168,7 @@ def search_model_family(
     )
     log_metadata(metadata=candidate.score.as_metadata(), artifact_name=names.MODEL_CANDIDATE, infer_artifact=True)
     logger.info("%s: cv %s %.4f", family_name, options.metric, candidate.score.cv_score)
-    out_of_fold = candidate.out_of_fold.as_frame() if candidate.out_of_fold is not None else pd.DataFrame()
+    out_of_fold = candidate.out_of_fold.as_frame() if candidate.out_of_fold is not None else search.OutOfFold.none()
     return candidate.estimator, out_of_fold
 
 
@@ -205,7 +205,7 @@ def select_model(
     task: str,
 ) -> Annotated[BaseEstimator, ArtifactConfig(name=names.SELECTED_MODEL)]:
     """The candidate with the best CV score (read from each candidate's metadata), or the blend of the
-    two best when their averaged out-of-fold predictions score better (``e2e_training.blend``)."""
+    two best when cross-validation cannot tell them apart (``e2e_training.blend``)."""
     inputs = _in_order(get_step_context().inputs["candidates"])
     scores = [search.CandidateScore.from_metadata(artifact.run_metadata) for artifact in inputs]
     predictions = [search.OutOfFold.from_frame(artifact.load()) for artifact in _in_order(get_step_context().inputs["out_of_fold"])]
