@@ -183,3 +183,20 @@ def test_integer_labels_survive_the_artifact_and_score_the_same():
     again = search.OutOfFold.from_frame(found.as_frame())
     assert list(again.classes) == [0, 1, 2]
     assert blend.fold_scores("accuracy", again, again.predictions) == [1.0, 1.0, 0.5]
+
+
+def test_the_training_summary_page_shows_a_selected_blend_as_a_row_of_its_own():
+    from types import SimpleNamespace
+
+    from e2e_training import report
+
+    selection = {
+        "metric": "rmse", "selected": "trees+linear", "candidates": {"trees": 1.0, "linear": 1.1, "trees+linear": 0.9},
+        "blend": {"selected": True, "members": ["trees", "linear"]},
+    }
+    page = report.summary_markdown(
+        "m", 1, {}, {"promoted": True, "stage": "staging", "reason": "first version"}, selection,
+        {"trees": 2.5, "linear": 0.4}, SimpleNamespace(features=[]),
+    )
+    assert "| trees | 1.0000 | 2.5 s |  |" in page and "| linear | 1.1000 | 0.4 s |  |" in page
+    assert "| trees+linear | 0.9000 | — (the average of two families) | **yes** |" in page
