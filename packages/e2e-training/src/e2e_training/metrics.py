@@ -112,17 +112,23 @@ def score(name: str, model: Any, features: pd.DataFrame, target: pd.Series) -> f
     """The metric of a fitted model on these rows; None where it is not defined (e.g. ROC AUC
     on rows of one class, a probability metric for a model without ``predict_proba``, MAPE where a
     target is 0, R2 on fewer than two rows)."""
+    if name not in METRICS:
+        raise KeyError(f"unknown metric {name!r}")
+    return _defined(lambda: _compute(name, model, features, target))
+
+
+def _defined(compute: Any) -> float | None:
+    """``compute()``, or None where scikit-learn finds the metric undefined (a ValueError, or a value
+    that is not finite); its UndefinedMetricWarning is silenced."""
     import math
     import warnings
 
     from sklearn.exceptions import UndefinedMetricWarning
 
-    if name not in METRICS:
-        raise KeyError(f"unknown metric {name!r}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedMetricWarning)
-            value = _compute(name, model, features, target)
+            value = compute()
     except ValueError:
         return None
     return None if value is None or not math.isfinite(value) else value
@@ -145,24 +151,15 @@ def score_predictions(name: str, target: pd.Series, predictions: Any, classes: A
     """The metric of predictions made already: numbers for a regression, class probabilities (columns in
     ``classes`` order) for a classification, whose predicted class is the likeliest; None where the
     metric is not defined (as ``score``)."""
-    import math
-    import warnings
-
     import numpy as np
-    from sklearn.exceptions import UndefinedMetricWarning
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            if metric(name).task == REGRESSION:
-                value = regression_score(name, np.asarray(target, dtype="float64"), np.asarray(predictions, dtype="float64"))
-            else:
-                proba = np.asarray(predictions, dtype="float64")
-                labels = np.asarray(classes)[proba.argmax(axis=1)]
-                value = classification_score(name, target, labels, proba, list(classes))
-    except ValueError:
-        return None
-    return None if value is None or not math.isfinite(value) else value
+    if metric(name).task == REGRESSION:
+        return _defined(
+            lambda: regression_score(name, np.asarray(target, dtype="float64"), np.asarray(predictions, dtype="float64"))
+        )
+    proba = np.asarray(predictions, dtype="float64")
+    labels = np.asarray(classes)[proba.argmax(axis=1)]
+    return _defined(lambda: classification_score(name, target, labels, proba, list(classes)))
 
 
 def classification_score(name: str, target: Any, predicted: Any, proba: Any, classes: list[Any]) -> float:
